@@ -1,0 +1,115 @@
+"""AppContext: settings, paths, the model and the index, loaded lazily and shared by CLI and TUI.
+
+Public API:
+    open_context(db=None) -> AppContext       reads settings; loads nothing heavy yet
+    ctx.paths, ctx.settings
+    ctx.model, ctx.store      the pair queries use: the store was built by exactly this model
+    ctx.index_model, ctx.index_store
+                              the pair the indexer writes: the configured model and its generation
+    ctx.refresh()             forget the cached query pair (after a blue-green swap or a settings change)
+    ctx.save_settings()
+
+Normally both pairs are the same objects. After the configured model changes, the index for the
+new model is built beside the old one (blue-green): until the indexer finishes and swaps, queries
+keep using the old model and its index, so results never mix vectors of two models.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from klein_app.settings import Paths, Settings, load_settings, resolve_paths, save_settings
+
+
+class AppContext:
+    def __init__(self, paths: Paths, settings: Settings):
+        self.paths = paths
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._index_model = None
+        self._index_store = None
+        self._query_pair = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.paths.data_dir
+
+    # --- the indexer's pair ------------------------------------------------------------------
+
+    @property
+    def index_model(self):
+        with self._lock:
+            if self._index_model is None:
+                import klein_model
+
+                self._index_model = klein_model.load(self.settings.model)
+            return self._index_model
+
+    @property
+    def index_store(self):
+        with self._lock:
+            if self._index_store is None:
+                from klein_app.index.store import Store
+
+                m = self.index_model
+                self._index_store = Store.open(self.paths.data_dir, m.dim, m.fingerprint)
+            return self._index_store
+
+    # --- the query pair ----------------------------------------------------------------------
+
+    @property
+    def model(self):
+        return self._pair()[0]
+
+    @property
+    def store(self):
+        return self._pair()[1]
+
+    def _pair(self):
+        with self._lock:
+            if self._query_pair is None:
+                self._query_pair = self._resolve_query_pair()
+            return self._query_pair
+
+    def _resolve_query_pair(self):
+        from klein_app.index.store import Store, active_generation
+
+        target = self.index_model
+        active = active_generation(self.paths.data_dir)
+        if active is None or (active.get("fingerprint"), active.get("dim")) == (target.fingerprint, target.dim):
+            return target, self.index_store
+        # The configured model changed and its index is not finished: keep answering from the
+        # old generation with the model that built it, when both are still there.
+        try:
+            import klein_model
+
+            old_model = klein_model.load(active.get("model"))
+            if old_model.fingerprint == active.get("fingerprint"):
+                return old_model, Store.open(self.paths.data_dir, old_model.dim, old_model.fingerprint, create=False)
+        except Exception:
+            pass  # the old model or index is gone: the new (partial) index is all there is
+        return target, self.index_store
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._query_pair = None
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def save_settings(self) -> None:
+        save_settings(self.paths, self.settings)
+
+    def reload_settings(self) -> None:
+        with self._lock:
+            old_model = self.settings.model
+            self.settings = load_settings(self.paths)
+            if self.settings.model != old_model:
+                self._index_model = None
+                self._index_store = None
+                self._query_pair = None
+
+
+def open_context(db: str | None = None) -> AppContext:
+    paths = resolve_paths(db)
+    return AppContext(paths, load_settings(paths))

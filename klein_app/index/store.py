@@ -1,0 +1,351 @@
+"""The on-disk index: LanceDB tables `files` and `chunks` (schema in docs/architecture.md).
+
+Public API:
+    Store.open(data_dir, dim, fingerprint, *, create=True) -> Store
+        one *generation* per model fingerprint, in data_dir/index/<generation>/; a model change
+        builds a new generation beside the old one (blue-green), see active_generation()/set_active()
+    store.files_table, store.chunks_table     lancedb tables, for readers (queries, TUI)
+    store.list_files() -> list[dict]          files rows, sorted by path
+    store.file_chunks(path, with_vectors=False) -> list[dict]   a file's chunks by chunk_index
+    store.count_chunks(), store.count_files(), store.disk_bytes()
+    store.ensure_fts_index(), store.optimize()
+    store.fingerprint, store.dim, store.path
+    active_generation(data_dir) -> dict | None, set_active(data_dir, store, model_spec)
+    sql_str(s) -> SQL string literal; StoreError for an unreadable index
+
+Writes come from one process at a time (index.lock guards that); readers may open any time.
+A file's chunks are written before its files row, so a files row is the commit marker of
+its chunks: reconcile() repairs whatever a crash left between the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+INDEX_DIR = "index"
+ACTIVE_FILE = "active.json"
+META_FILE = "meta.json"
+FILES = "files"
+CHUNKS = "chunks"
+# Old table versions are pruned this long after they stop being current, so a reader that
+# opened one a moment ago can still finish, while disk use stays bounded.
+KEEP_OLD_VERSIONS = timedelta(seconds=60)
+_IN_BATCH = 400  # paths per `IN (...)` filter
+
+
+class StoreError(Exception):
+    """The index cannot be opened or read; the message says how to repair it."""
+
+
+def files_schema():
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("path", pa.string()),
+            pa.field("folder", pa.string()),
+            pa.field("size", pa.int64()),
+            pa.field("mtime", pa.float64()),
+            pa.field("sha256", pa.string()),
+            pa.field("status", pa.string()),
+            pa.field("skip_reason", pa.string()),
+            pa.field("n_chunks", pa.int32()),
+            pa.field("indexed_at", pa.float64()),
+        ]
+    )
+
+
+def chunks_schema(dim: int):
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("path", pa.string()),
+            pa.field("chunk_index", pa.int32()),
+            pa.field("start_line", pa.int32()),
+            pa.field("end_line", pa.int32()),
+            pa.field("text", pa.string()),
+            pa.field("vector", pa.list_(pa.float32(), dim)),
+            pa.field("chunk_hash", pa.string()),
+            pa.field("file_sha256", pa.string()),
+            pa.field("model_fingerprint", pa.string()),
+        ]
+    )
+
+
+def sql_str(s: str) -> str:
+    """A SQL string literal for LanceDB filters (quotes doubled)."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def generation_name(fingerprint: str, dim: int) -> str:
+    return "g-" + hashlib.sha256(f"{fingerprint}|{dim}".encode()).hexdigest()[:16]
+
+
+def active_generation(data_dir: Path) -> dict | None:
+    """The generation queries should use: {generation, fingerprint, dim, model, model_name}."""
+    try:
+        return json.loads((Path(data_dir) / INDEX_DIR / ACTIVE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def set_active(data_dir: Path, store: "Store", model_spec: str | None, model_name: str = "") -> None:
+    """Point queries at `store` (atomic rename), then drop other generations."""
+    record = {
+        "generation": store.path.name,
+        "fingerprint": store.fingerprint,
+        "dim": store.dim,
+        "model": model_spec,
+        "model_name": model_name,
+        "activated_at": time.time(),
+    }
+    index_dir = Path(data_dir) / INDEX_DIR
+    tmp = index_dir / (ACTIVE_FILE + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    os.replace(tmp, index_dir / ACTIVE_FILE)
+
+
+def drop_generations(data_dir: Path, keep: str) -> list[str]:
+    """Delete every generation folder except `keep`; returns the names dropped."""
+    index_dir = Path(data_dir) / INDEX_DIR
+    dropped = []
+    if not index_dir.is_dir():
+        return dropped
+    for child in index_dir.iterdir():
+        if child.is_dir() and child.name.startswith("g-") and child.name != keep:
+            shutil.rmtree(child, ignore_errors=True)
+            dropped.append(child.name)
+    return dropped
+
+
+class Store:
+    def __init__(self, path: Path, dim: int, fingerprint: str, db, files_table, chunks_table):
+        self.path = path
+        self.dim = dim
+        self.fingerprint = fingerprint
+        self.db = db
+        self.files_table = files_table
+        self.chunks_table = chunks_table
+        self.reconciled = False
+
+    @classmethod
+    def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> "Store":
+        import lancedb
+
+        path = Path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
+        if not path.exists() and not create:
+            raise StoreError(f"no index for this model at {path}")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            meta = path / META_FILE
+            if not meta.exists():
+                meta.write_text(
+                    json.dumps({"fingerprint": fingerprint, "dim": dim, "created_at": time.time()}),
+                    encoding="utf-8",
+                )
+            # interval 0: every read sees the latest committed version, so a search run while
+            # another process indexes always reflects the newest writes
+            db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
+            names = set(db.list_tables().tables)
+            files = (
+                db.open_table(FILES) if FILES in names else db.create_table(FILES, schema=files_schema())
+            )
+            chunks = (
+                db.open_table(CHUNKS) if CHUNKS in names else db.create_table(CHUNKS, schema=chunks_schema(dim))
+            )
+            _check_schema(chunks, dim, path)
+            files.count_rows()
+            chunks.count_rows()
+        except StoreError:
+            raise
+        except Exception as exc:  # lance raises a variety of OSError/RuntimeError/ValueError
+            raise StoreError(
+                f"the index at {path} cannot be opened ({_one_line(exc)}); "
+                "run `klein-search index --rebuild` to set it aside and rebuild"
+            ) from exc
+        return cls(path, dim, fingerprint, db, files, chunks)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def list_files(self) -> list[dict]:
+        rows = self.files_table.to_arrow().to_pylist()
+        rows.sort(key=lambda r: r["path"])
+        return rows
+
+    def file_rows(self, paths: list[str] | None = None) -> dict[str, dict]:
+        """files rows keyed by path (all of them when paths is None)."""
+        if paths is None:
+            return {r["path"]: r for r in self.files_table.to_arrow().to_pylist()}
+        out = {}
+        for group in _groups(paths):
+            where = f"path IN ({', '.join(sql_str(p) for p in group)})"
+            for r in self.files_table.search().where(where).limit(None).to_arrow().to_pylist():
+                out[r["path"]] = r
+        return out
+
+    def file_chunks(self, path: str, with_vectors: bool = False) -> list[dict]:
+        q = self.chunks_table.search().where(f"path = {sql_str(path)}").limit(None)
+        if not with_vectors:
+            q = q.select([f for f in chunks_schema(self.dim).names if f != "vector"])
+        rows = q.to_arrow().to_pylist()
+        rows.sort(key=lambda r: r["chunk_index"])
+        return rows
+
+    def vectors_for_hashes(self, hashes: list[str]) -> dict:
+        """chunk_hash -> vector (np.ndarray) for those already in the index."""
+        out = {}
+        for group in _groups(sorted(set(hashes))):
+            where = f"chunk_hash IN ({', '.join(sql_str(h) for h in group)})"
+            tbl = (
+                self.chunks_table.search()
+                .where(where)
+                .select(["chunk_hash", "vector"])
+                .limit(None)
+                .to_arrow()
+            )
+            if tbl.num_rows == 0:
+                continue
+            vecs = tbl.column("vector").combine_chunks().flatten().to_numpy().reshape(-1, self.dim)
+            for h, v in zip(tbl.column("chunk_hash").to_pylist(), vecs):
+                out[h] = v
+        return out
+
+    def count_chunks(self) -> int:
+        return self.chunks_table.count_rows()
+
+    def count_files(self, status: str | None = None) -> int:
+        return self.files_table.count_rows(f"status = {sql_str(status)}" if status else None)
+
+    def disk_bytes(self) -> int:
+        total = 0
+        for root, _dirs, names in os.walk(self.path):
+            for n in names:
+                try:
+                    total += os.lstat(os.path.join(root, n)).st_size
+                except OSError:
+                    pass
+        return total
+
+    # --- writing (one writer) ------------------------------------------------------------
+
+    def write_files(self, file_rows: list[dict], chunk_rows) -> None:
+        """Replace these files' chunks and rows. Chunks first: the files row is the commit marker.
+
+        Old chunks go before new ones arrive, so a reader never sees two versions of one file.
+        """
+        paths = [r["path"] for r in file_rows]
+        self._delete_paths(self.chunks_table, paths)
+        if chunk_rows is not None and len(chunk_rows):
+            self.chunks_table.add(chunk_rows)
+        self.upsert_file_rows(file_rows)
+
+    def upsert_file_rows(self, rows: list[dict]) -> None:
+        """Insert or replace files rows in one commit (no scalar index on `path`, see module doc)."""
+        if not rows:
+            return
+        import pyarrow as pa
+
+        data = pa.Table.from_pylist(rows, schema=files_schema())
+        (
+            self.files_table.merge_insert("path")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(data)
+        )
+
+    def remove_paths(self, paths: list[str]) -> None:
+        """Forget files: the files row (marker) goes first, so a crash leaves only orphan chunks."""
+        self._delete_paths(self.files_table, paths)
+        self._delete_paths(self.chunks_table, paths)
+
+    def _delete_paths(self, table, paths: list[str]) -> None:
+        for group in _groups(paths):
+            table.delete(f"path IN ({', '.join(sql_str(p) for p in group)})")
+
+    def reconcile(self) -> list[str]:
+        """Repair what a crash between the chunk and files writes left; returns the paths repaired.
+
+        A file counts as indexed only when its files row says `indexed` and exactly n_chunks
+        chunks carry its path and sha256. Anything else loses its rows and is indexed again.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        files = self.files_table.to_arrow().select(["path", "sha256", "status", "n_chunks"])
+        chunks = self.chunks_table.to_arrow().select(["path", "file_sha256", "chunk_index"])
+        counts = chunks.group_by(["path", "file_sha256"]).aggregate(
+            [("chunk_index", "count"), ("chunk_index", "count_distinct")]
+        )
+        seen = {}
+        for p, sha, n, nd in zip(
+            counts.column("path").to_pylist(),
+            counts.column("file_sha256").to_pylist(),
+            counts.column("chunk_index_count").to_pylist(),
+            counts.column("chunk_index_count_distinct").to_pylist(),
+        ):
+            seen.setdefault(p, []).append((sha, n, nd))
+        bad = set()
+        indexed = pc.equal(files.column("status"), pa.scalar("indexed"))
+        marker = {}
+        for p, sha, st, n, ok in zip(
+            files.column("path").to_pylist(),
+            files.column("sha256").to_pylist(),
+            files.column("status").to_pylist(),
+            files.column("n_chunks").to_pylist(),
+            indexed.to_pylist(),
+        ):
+            marker[p] = (sha, n if ok else 0)
+        for p, groups in seen.items():
+            if p not in marker:
+                bad.add(p)  # orphan chunks: their files row never landed or was removed
+                continue
+            sha, n = marker[p]
+            if len(groups) != 1 or groups[0] != (sha, n, n):
+                bad.add(p)
+        for p, (sha, n) in marker.items():
+            if n and p not in seen:
+                bad.add(p)
+        if bad:
+            self.remove_paths(sorted(bad))
+        self.reconciled = True
+        return sorted(bad)
+
+    # --- upkeep --------------------------------------------------------------------------
+
+    def ensure_fts_index(self) -> None:
+        """Create the full-text index on chunk text once; optimize() keeps it up to date."""
+        if self.count_chunks() == 0:
+            return
+        for idx in self.chunks_table.list_indices():
+            if "text" in list(getattr(idx, "columns", []) or []):
+                return
+        self.chunks_table.create_fts_index("text", replace=True)
+
+    def optimize(self) -> None:
+        """Compact fragments, fold new rows into indices, prune old versions."""
+        for table in (self.chunks_table, self.files_table):
+            table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
+
+
+def _check_schema(chunks, dim: int, path: Path) -> None:
+    field = chunks.schema.field("vector")
+    size = getattr(field.type, "list_size", None)
+    if size != dim:
+        raise StoreError(f"the index at {path} holds {size}-d vectors, the model makes {dim}-d ones")
+
+
+def _groups(items: list[str]):
+    for i in range(0, len(items), _IN_BATCH):
+        yield items[i : i + _IN_BATCH]
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -1,0 +1,179 @@
+"""Settings: where config and index live, and what to index.
+
+Public API:
+    Settings            dataclass of user choices (watched folders, chunk sizes, ignore rules, model)
+    Paths               dataclass(config_file, data_dir)
+    resolve_paths(db)   --db DIR, else $KLEIN_SEARCH_HOME, else the platform's config/data folders
+    load_settings(paths) -> Settings      (defaults when the file does not exist)
+    save_settings(paths, settings)        (atomic write of a small TOML file)
+    SettingsError       raised for an unreadable or invalid config file
+
+The TOML is written by hand: the file is flat (scalars and lists of strings), so a writer
+dependency would buy nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+APP_NAME = "klein-search"
+CONFIG_NAME = "config.toml"
+HOME_ENV = "KLEIN_SEARCH_HOME"
+
+
+class SettingsError(Exception):
+    """The config file cannot be read or holds invalid values."""
+
+
+@dataclass
+class Settings:
+    folders: list[str] = field(default_factory=list)
+    chunk_tokens: int = 128
+    overlap_tokens: int = 16
+    # gitignore-style patterns applied inside every watched folder, on top of .gitignore/.kleinignore
+    ignore: list[str] = field(default_factory=list)
+    # paths or gitignore-style patterns that opt back in what the secret and hidden rules skip
+    include: list[str] = field(default_factory=list)
+    max_file_mb: float = 10.0
+    model: str | None = None  # None = the bundled model
+    index_hidden: bool = False
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def validate(self) -> None:
+        if self.chunk_tokens < 16 or self.chunk_tokens > 512:
+            raise SettingsError(f"chunk_tokens must be between 16 and 512, not {self.chunk_tokens}")
+        if self.overlap_tokens < 0 or self.overlap_tokens >= self.chunk_tokens // 2:
+            raise SettingsError(f"overlap_tokens must be >= 0 and < chunk_tokens/2, not {self.overlap_tokens}")
+        if self.max_file_mb <= 0:
+            raise SettingsError(f"max_file_mb must be positive, not {self.max_file_mb}")
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_file: Path
+    data_dir: Path
+
+
+def resolve_paths(db: str | None = None) -> Paths:
+    """One folder for both config and index when given (--db or the env var), else platform folders."""
+    home = db or os.environ.get(HOME_ENV)
+    if home:
+        base = Path(home).expanduser().resolve()
+        return Paths(config_file=base / CONFIG_NAME, data_dir=base)
+    import platformdirs
+
+    return Paths(
+        config_file=Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_NAME,
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME)),
+    )
+
+
+def load_settings(paths: Paths) -> Settings:
+    try:
+        raw = paths.config_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise SettingsError(f"cannot read {paths.config_file}: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{paths.config_file} is not valid TOML: {exc}") from exc
+    return settings_from_dict(data, source=str(paths.config_file))
+
+
+def settings_from_dict(data: dict, source: str = "settings") -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in known:
+            raise SettingsError(f"{source}: unknown setting {key!r}")
+        kwargs[key] = _check_type(key, value, source)
+    settings = Settings(**kwargs)
+    settings.validate()
+    return settings
+
+
+def _check_type(key: str, value, source: str):
+    default = Settings()
+    expected = getattr(default, key)
+    if key == "model":
+        if value in ("", None):
+            return None
+        if not isinstance(value, str):
+            raise SettingsError(f"{source}: {key} must be a string")
+        return value
+    if isinstance(expected, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{source}: {key} must be a list of strings")
+        return list(value)
+    if isinstance(expected, bool):
+        if not isinstance(value, bool):
+            raise SettingsError(f"{source}: {key} must be true or false")
+        return value
+    if isinstance(expected, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{source}: {key} must be an integer")
+        return value
+    if isinstance(expected, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(f"{source}: {key} must be a number")
+        return float(value)
+    return value
+
+
+def save_settings(paths: Paths, settings: Settings) -> None:
+    settings.validate()
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    text = dump_toml(settings)
+    tmp = paths.config_file.with_name(paths.config_file.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, paths.config_file)  # a crash never leaves a half-written config
+
+
+def dump_toml(settings: Settings) -> str:
+    lines = ["# klein-search settings", ""]
+    for key, value in asdict(settings).items():
+        if value is None:
+            lines.append(f"# {key} = \"\"  (unset: the bundled model)")
+            continue
+        lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n" + "".join(f"    {_toml_string(v)},\n" for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_string(s: str) -> str:
+    out = []
+    for ch in s:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            # lone surrogates (undecodable file names) cannot be written; escape them visibly
+            out.append(f"\\u{0xFFFD:04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
