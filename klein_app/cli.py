@@ -1,0 +1,53 @@
+"""`klein-search` entry point: parses arguments and dispatches to the subcommand modules.
+
+With no subcommand it opens the TUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from klein_app import __version__
+
+
+class UserError(Exception):
+    """An error the user can fix; printed as one line, never as a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from klein_app.commands import index_cmds, model_cmds, query_cmds
+
+    parser = argparse.ArgumentParser(
+        prog="klein-search",
+        description="Private, local semantic search over your own files. Run with no command for the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"klein-search {__version__}")
+    parser.add_argument("--db", metavar="DIR", help="index and config folder (overrides KLEIN_SEARCH_HOME)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (index_cmds, query_cmds, model_cmds):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from klein_app.tui.app import run_tui
+
+        return run_tui(db=args.db)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"klein-search: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("klein-search: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
