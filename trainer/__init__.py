@@ -1,0 +1,1 @@
+"""Reproduces the bundled Klein model: tokenizer, teacher cache, distillation, evaluation, export."""

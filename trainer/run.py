@@ -1,0 +1,145 @@
+"""`klein-search train`: tokenizer -> teacher cache -> student -> evaluation -> export, each stage resumable.
+
+    python -m trainer.run --recipe klein-v1 --data ../shared/data --out runs/klein-v1 [--export assets/klein-v1]
+
+Every stage leaves its output in --out and is skipped when that output is already there, so re-running the same
+command after an interruption continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+STAGES = ("texts", "tokenizer", "teacher", "student", "eval", "export")
+
+
+def _log(out: Path):
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        with open(out / "run.log", "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+    return log
+
+
+def prepare_texts(recipe, data_dir: Path, out: Path, log) -> tuple[list[str], list[str]]:
+    """The training texts (cut to max_train_tokens teacher tokens) and their source names, cached as JSON."""
+    path = out / "texts.json"
+    if path.exists():
+        blob = json.loads(path.read_text(encoding="utf-8"))
+        return blob["texts"], blob["sources"]
+    from tokenizers import Tokenizer
+
+    from trainer.data import training_texts, truncate_to_tokens
+    from trainer.teacher import resolve_model_path
+
+    by_source = training_texts(data_dir, recipe.data)
+    texts, sources = [], []
+    for name, items in by_source.items():
+        texts.extend(items)
+        sources.extend([name] * len(items))
+    tok = Tokenizer.from_file(str(resolve_model_path(recipe.teacher.model) / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    texts = truncate_to_tokens(texts, tok, recipe.train.max_train_tokens - 2)
+    counts = {k: len(v) for k, v in by_source.items()}
+    log(f"texts: {len(texts)} {counts}")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"texts": texts, "sources": sources, "counts": counts}), encoding="utf-8")
+    tmp.replace(path)
+    return texts, sources
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="klein-search train", description=__doc__.splitlines()[0])
+    ap.add_argument("--recipe", default="klein-v1", help="recipe name in trainer/recipes/ or a TOML path")
+    ap.add_argument("--data", required=True, type=Path, help="the public data folder")
+    ap.add_argument("--out", required=True, type=Path, help="work folder: caches, checkpoints, logs")
+    ap.add_argument("--export", type=Path, default=None, help="model folder to write (default OUT/model)")
+    ap.add_argument("--stages", default=",".join(STAGES), help=f"comma list of {STAGES}")
+    ap.add_argument("--steps", type=int, default=None, help="override train.steps")
+    ap.add_argument("--max-steps", type=int, default=None, help="stop after this step (resume later)")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+
+    from trainer.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe)
+    if args.steps is not None:
+        recipe.train.steps = args.steps
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    log = _log(out)
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        ap.error(f"unknown stages {sorted(unknown)}")
+    export_dir = args.export or out / "model"
+    t_start = time.time()
+    (out / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
+
+    texts, sources = prepare_texts(recipe, args.data, out, log)
+
+    if "tokenizer" in stages or "student" in stages:
+        from trainer.tokenizer import train_or_load_tokenizer
+
+        tokenizer = train_or_load_tokenizer(recipe.tokenizer, args.data, out / "tokenizer.json", log)
+
+    targets = None
+    if "teacher" in stages or "student" in stages:
+        from trainer.teacher import embed_cached, load_teacher
+
+        teacher = load_teacher(recipe.teacher.model, max_length=recipe.teacher.max_length, bf16=recipe.teacher.bf16)
+        t0 = time.time()
+        targets = embed_cached(
+            teacher,
+            texts,
+            out / "teacher_cache",
+            shard_size=recipe.teacher.shard_size,
+            batch_size=recipe.teacher.batch_size,
+            show_progress=not args.no_progress,
+            workers=recipe.teacher.workers,
+            log=log,
+        )
+        log(f"teacher: {targets.shape} ready in {time.time() - t0:.0f}s")
+
+    if "student" in stages:
+        from trainer.distill import train_student
+
+        train_student(
+            recipe,
+            tokenizer=tokenizer,
+            teacher=teacher,
+            texts=texts,
+            targets=targets,
+            data_dir=args.data,
+            out=out,
+            max_steps=args.max_steps,
+            show_progress=not args.no_progress,
+            log=log,
+        )
+
+    if "export" in stages or "eval" in stages:
+        from trainer.export import export_and_evaluate
+
+        done = export_and_evaluate(
+            recipe,
+            out=out,
+            export_dir=export_dir,
+            data_dir=args.data,
+            evaluate="eval" in stages,
+            log=log,
+        )
+        if done is None:
+            log("export: training not finished; nothing exported")
+            return 1
+    log(f"run: done in {time.time() - t_start:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""Byte-level BPE with RoBERTa's special tokens, trained on the English sentences and the Hindi side of the
+multilingual pairs.
+
+Byte-level means every string maps to tokens (no <unk> ever), whatever the script; NFKC folds compatibility
+forms (full-width letters, ligatures) before anything is counted.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+# RoBERTa order: RobertaModel derives position ids from pad id 1
+SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+
+
+def build_tokenizer(lines: Iterable[str], vocab_size: int = 32_000, min_frequency: int = 2) -> Tokenizer:
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFKC()
+    # a prefix space so that a word at the start of a text is the same token as in the middle
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(lines, trainer=trainer)
+    tok.post_processor = processors.RobertaProcessing(
+        sep=("</s>", tok.token_to_id("</s>")),
+        cls=("<s>", tok.token_to_id("<s>")),
+        trim_offsets=True,
+        add_prefix_space=True,
+    )
+    for i, s in enumerate(SPECIAL_TOKENS):
+        assert tok.token_to_id(s) == i, (s, tok.token_to_id(s))
+    return tok
+
+
+def train_or_load_tokenizer(cfg, data_dir: str | Path, path: Path, log: Callable[[str], None] = print) -> Tokenizer:
+    """The recipe's tokenizer, trained once and kept at path."""
+    path = Path(path)
+    if path.exists():
+        return Tokenizer.from_file(str(path))
+    from trainer.data import tokenizer_corpus
+
+    lines = itertools.islice(tokenizer_corpus(data_dir), cfg.max_lines)
+    tok = build_tokenizer(lines, cfg.vocab_size, cfg.min_frequency)
+    tmp = path.with_suffix(".tmp")
+    tok.save(str(tmp))
+    tmp.replace(path)
+    log(f"tokenizer: {tok.get_vocab_size()} tokens -> {path}")
+    return tok
