@@ -10,10 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from klein_app import __version__
+from klein_app.errors import UserError
 
-
-class UserError(Exception):
-    """An error the user can fix; printed as one line, never as a traceback."""
+__all__ = ["UserError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

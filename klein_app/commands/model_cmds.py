@@ -1,0 +1,103 @@
+"""Model subcommands: `embed` (try the model on a few texts), `model` (what is loaded) and `train`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("embed", help="embed texts and show each one's nearest other text")
+    p.add_argument("texts", nargs="+", metavar="TEXT")
+    p.add_argument("--model", metavar="DIR", help="model folder (default: the bundled model)")
+    p.add_argument("--dim", type=int, help="Matryoshka dimension to truncate to")
+    p.add_argument("--json", action="store_true", help="print JSON (vectors included)")
+    p.set_defaults(func=cmd_embed)
+
+    p = subparsers.add_parser("model", help="show the model: name, size, fingerprint, evaluation")
+    p.add_argument("--model", metavar="DIR", help="model folder (default: the bundled model)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_model)
+
+    p = subparsers.add_parser(
+        "train", help="reproduce the bundled model from public data", add_help=False,
+        description="Runs the trainer; see `klein-search train --help`.",
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_train)
+
+
+def _load(path: str | None):
+    import klein_model
+    from klein_app.cli import UserError
+
+    try:
+        return klein_model.load(path)
+    except klein_model.ModelLoadError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def cmd_embed(args) -> int:
+    import numpy as np
+
+    model = _load(args.model)
+    try:
+        vectors = model.encode(args.texts, dim=args.dim)
+    except ValueError as exc:
+        from klein_app.cli import UserError
+
+        raise UserError(str(exc)) from exc
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -np.inf)
+    rows = []
+    for i, text in enumerate(args.texts):
+        j = int(np.argmax(sims[i])) if len(args.texts) > 1 else None
+        rows.append({
+            "text": text,
+            "dim": int(vectors.shape[1]),
+            "nearest": args.texts[j] if j is not None else None,
+            "similarity": float(sims[i, j]) if j is not None else None,
+            "vector": vectors[i].round(6).tolist(),
+        })
+    if args.json:
+        print(json.dumps({"model": model.name, "fingerprint": model.fingerprint, "results": rows}, ensure_ascii=False))
+        return 0
+    print(f"model {model.name} ({model.dim} dims, {model.precision})")
+    for row in rows:
+        near = f"nearest: {row['nearest']!r} (cos {row['similarity']:.3f})" if row["nearest"] is not None else ""
+        print(f"[{row['dim']}] {row['text']!r}  {near}")
+    return 0
+
+
+def cmd_model(args) -> int:
+    model = _load(args.model)
+    info = {
+        "name": model.name,
+        "version": model.info.version,
+        "folder": str(model.folder),
+        "dim": model.dim,
+        "matryoshka_dims": model.matryoshka_dims,
+        "max_seq_length": model.max_seq_length,
+        "layers": model.config.num_hidden_layers,
+        "parameters": sum(p.numel() for p in model.model.parameters()),
+        "precision": model.precision,
+        "fingerprint": model.fingerprint,
+        "evaluation": model.info.extra.get("evaluation", {}),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+    else:
+        for key, value in info.items():
+            print(f"{key:>15}: {value}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    # The trainer and its extra dependencies load only here: the app never needs them otherwise.
+    try:
+        from trainer.run import main as train_main
+    except ImportError as exc:
+        from klein_app.cli import UserError
+
+        raise UserError(f"the trainer needs the 'train' extra: pip install 'klein-search[train]' ({exc})") from exc
+    return int(train_main(args.rest) or 0)
