@@ -30,6 +30,7 @@ class AppContext:
         self._index_model = None
         self._index_store = None
         self._query_pair = None
+        self._active_stamp = None
 
     @property
     def data_dir(self) -> Path:
@@ -68,9 +69,21 @@ class AppContext:
 
     def _pair(self):
         with self._lock:
-            if self._query_pair is None:
+            # another process may have swapped generations since: one stat tells
+            stamp = self._active_stamp_now()
+            if self._query_pair is None or stamp != self._active_stamp:
                 self._query_pair = self._resolve_query_pair()
+                self._active_stamp = stamp
             return self._query_pair
+
+    def _active_stamp_now(self):
+        from klein_app.index.store import ACTIVE_FILE, INDEX_DIR
+
+        try:
+            st = (self.paths.data_dir / INDEX_DIR / ACTIVE_FILE).stat()
+            return (st.st_mtime_ns, st.st_ino, st.st_size)
+        except OSError:
+            return None
 
     def _resolve_query_pair(self):
         from klein_app.index.store import Store, active_generation

@@ -11,6 +11,7 @@ Public API:
     store.ensure_fts_index(), store.optimize()
     store.fingerprint, store.dim, store.path
     active_generation(data_dir) -> dict | None, set_active(data_dir, store, model_spec)
+    set_aside(data_dir, dim, fingerprint) -> Path | None   moves a broken generation aside
     sql_str(s) -> SQL string literal; StoreError for an unreadable index
 
 Writes come from one process at a time (index.lock guards that); readers may open any time.
@@ -125,6 +126,16 @@ def drop_generations(data_dir: Path, keep: str) -> list[str]:
     return dropped
 
 
+def set_aside(data_dir: Path, dim: int, fingerprint: str) -> Path | None:
+    """Move an unreadable generation out of the way (kept for inspection, never deleted)."""
+    path = Path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
+    if not path.exists():
+        return None
+    target = path.with_name(f"broken-{path.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.replace(path, target)
+    return target
+
+
 class Store:
     def __init__(self, path: Path, dim: int, fingerprint: str, db, files_table, chunks_table):
         self.path = path
@@ -189,6 +200,30 @@ class Store:
             for r in self.files_table.search().where(where).limit(None).to_arrow().to_pylist():
                 out[r["path"]] = r
         return out
+
+    def file_rows_under(self, folder: str) -> dict[str, dict]:
+        """files rows for `folder` itself and everything below it, keyed by path."""
+        prefix = folder.rstrip("/") + "/"
+        where = f"path = {sql_str(folder)} OR starts_with(path, {sql_str(prefix)})"
+        rows = self.files_table.search().where(where).limit(None).to_arrow().to_pylist()
+        return {r["path"]: r for r in rows}
+
+    def chunk_hashes(self) -> set[str]:
+        tbl = self.chunks_table.search().select(["chunk_hash"]).limit(None).to_arrow()
+        return set(tbl.column("chunk_hash").to_pylist())
+
+    def read_meta(self) -> dict:
+        try:
+            return json.loads((self.path / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def update_meta(self, **fields) -> None:
+        meta = self.read_meta()
+        meta.update(fields)
+        tmp = self.path / (META_FILE + ".tmp")
+        tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        os.replace(tmp, self.path / META_FILE)
 
     def file_chunks(self, path: str, with_vectors: bool = False) -> list[dict]:
         q = self.chunks_table.search().where(f"path = {sql_str(path)}").limit(None)

@@ -1,0 +1,472 @@
+"""Keep the index in step with the watched folders: walk -> read -> chunk -> embed -> write.
+
+Public API:
+    index_paths(ctx, paths=None, progress=None, *, stop=None, rebuild=False) -> IndexReport
+        paths None: every watched folder (a full pass; finishes a blue-green model swap);
+        otherwise files or folders inside watched folders (what the watcher passes)
+    IndexReport      counts of one run
+    ProgressEvent    re-exported from klein_app.index.progress
+
+Incremental rules: same size and mtime -> nothing is read; a changed mtime costs one hash and,
+when the content is the same, only a files-row update; chunks whose text hash is already in the
+index reuse their vectors (edits, copies and renamed or moved files cost no embedding). Files
+gone from disk lose their rows after new ones are written, so a rename finds its old vectors.
+
+Throughput: a reader thread reads, decodes and chunks files ahead of the model; chunks from many
+files are embedded in batches of `batch_chunks`; finished files are written in groups, so the
+model's encode rate stays the bottleneck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from klein_app.index.progress import ProgressEvent, Throttle
+from klein_app.sources.walk import Entry, Visited, Walker
+
+__all__ = ["IndexReport", "ProgressEvent", "index_paths"]
+
+BATCH_CHUNKS = 256  # chunks per encode call
+FLUSH_CHUNKS = 2048  # chunks per write commit
+FLUSH_SECONDS = 2.0  # ...or sooner, so a live edit shows up quickly
+OPTIMIZE_EVERY_FLUSHES = 64  # compaction during very long first runs
+_PREFETCH = 64  # files read ahead of the model
+
+
+@dataclass
+class IndexReport:
+    files_seen: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    removed: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    seconds: float = 0.0
+    encode_seconds: float = 0.0
+    repaired: int = 0
+    errors: int = 0
+    missing_folders: list[str] = field(default_factory=list)
+    swapped: bool = False
+    stopped: bool = False
+
+
+@dataclass
+class _Prepared:
+    entry: Entry
+    status: str  # "indexed", "same" (content unchanged), "skipped", "error", "gone"
+    reason: str = ""
+    sha: str = ""
+    size: int = 0
+    rows: list = field(default_factory=list)  # chunk rows without vectors
+    vectors: list = field(default_factory=list)  # one per row, None until embedded
+    missing: int = 0
+    old: dict | None = None  # the files row before this run
+
+
+def index_paths(ctx, paths=None, progress=None, *, stop: threading.Event | None = None, rebuild: bool = False) -> IndexReport:
+    from klein_app.index.lock import writer_lock
+
+    with writer_lock(ctx):
+        return _Run(ctx, progress, stop).run(paths, rebuild)
+
+
+class _Run:
+    def __init__(self, ctx, progress, stop):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.model = ctx.index_model
+        self.store = ctx.index_store
+        self.emit = Throttle(progress)
+        self.stop = stop or threading.Event()
+        self.report = IndexReport()
+        self.t0 = time.monotonic()
+        self.files_done = 0
+        self.files_total = 0
+        self.bytes_done = 0
+        self.bytes_total = 0
+        self.chunks_done = 0
+        self.current = ""
+        self.wrote = False
+        self.flushes = 0
+
+    # --- orchestration -------------------------------------------------------------------
+
+    def run(self, paths, rebuild: bool) -> IndexReport:
+        from klein_app.index.store import active_generation, set_active
+
+        store = self.store
+        if not store.reconciled:
+            self.report.repaired = len(store.reconcile())
+        if active_generation(self.ctx.data_dir) is None:
+            # nothing older to keep answering: queries see this index grow as it is built
+            set_active(self.ctx.data_dir, store, self.settings.model, self.model.name)
+        meta = store.read_meta()
+        chunking = [self.settings.chunk_tokens, self.settings.overlap_tokens]
+        rechunk = rebuild or (meta.get("chunking") not in (None, chunking))
+        full = paths is None
+
+        entries, existing, scopes = self._walk(paths)
+        todo: list[Entry] = []
+        skipped_rows: list[dict] = []
+        for path, entry in entries.items():
+            old = existing.get(path)
+            if entry.skip_reason:
+                if old is None or old["status"] == "indexed" or old["skip_reason"] != entry.skip_reason:
+                    skipped_rows.append(_file_row(entry, "skipped", entry.skip_reason))
+                self.report.skipped += 1
+            elif (
+                old is not None
+                and not rechunk
+                and old["status"] in ("indexed", "skipped")
+                and old["size"] == entry.size
+                and old["mtime"] == entry.mtime
+            ):
+                self.report.unchanged += 1
+                if old["status"] == "skipped":
+                    self.report.skipped += 1
+            else:
+                todo.append(entry)
+        if skipped_rows:
+            store.write_files(skipped_rows, None)
+            self.wrote = True
+
+        gone = [p for p in existing if p not in entries and _in_scopes(p, scopes)]
+        self._process(todo, existing, rechunk)
+        gone += self._gone
+        if gone:
+            store.remove_paths(sorted(set(gone)))
+            self.report.removed += len(set(gone))
+            self.wrote = True
+
+        if self.wrote and not self.stop.is_set():
+            self._event("optimize", force=True)
+            store.ensure_fts_index()
+            store.optimize()
+        self.report.stopped = self.stop.is_set()
+        if full and not self.report.stopped:
+            store.update_meta(chunking=chunking, complete=True)
+            self._maybe_swap()
+        self.report.seconds = time.monotonic() - self.t0
+        self._event("done", force=True)
+        return self.report
+
+    def _maybe_swap(self) -> None:
+        from klein_app.index.store import active_generation, drop_generations, set_active
+
+        active = active_generation(self.ctx.data_dir)
+        if active is None or active.get("generation") != self.store.path.name:
+            set_active(self.ctx.data_dir, self.store, self.settings.model, self.model.name)
+            self.report.swapped = True
+        drop_generations(self.ctx.data_dir, keep=self.store.path.name)
+        self.ctx.refresh()
+
+    # --- walk --------------------------------------------------------------------------------
+
+    def _walk(self, paths):
+        """Entries on disk, existing rows in scope, and the scopes (folders whose rows we own)."""
+        roots = [os.path.abspath(os.path.expanduser(f)) for f in self.settings.folders]
+        walker = Walker(self.settings)
+        visited = Visited()
+        entries: dict[str, Entry] = {}
+        existing: dict[str, dict] = {}
+        scopes: list[str] = []
+        if paths is None:
+            targets = [(root, root) for root in roots]
+            all_rows = self.store.file_rows()
+            # rows of folders no longer watched go; rows of watched-but-missing folders stay
+            kept_roots = [r for r in roots]
+            for p, row in all_rows.items():
+                if not any(_under(p, r) for r in kept_roots):
+                    existing[p] = row
+                    scopes.append(p)
+        else:
+            targets = []
+            for p in paths:
+                p = os.path.abspath(p)
+                root = next((r for r in sorted(roots, key=len, reverse=True) if _under(p, r)), None)
+                if root is not None:
+                    targets.append((root, p))
+            all_rows = None
+        for root, start in targets:
+            if not os.path.isdir(root):
+                self.report.missing_folders.append(root)
+                continue
+            scopes.append(start)
+            if all_rows is not None:
+                existing.update({p: r for p, r in all_rows.items() if _under(p, start)})
+            else:
+                existing.update(self.store.file_rows_under(start))
+            for entry in walker.walk(root, start if start != root else None, visited):
+                entries[entry.path] = entry
+                if len(entries) % 500 == 0:
+                    self._event("walk", files_done=len(entries))
+        self.report.files_seen = len(entries)
+        self._event("walk", files_done=len(entries), force=True)
+        return entries, existing, scopes
+
+    # --- read, embed, write ------------------------------------------------------------------
+
+    def _process(self, todo: list[Entry], existing: dict, rechunk: bool) -> None:
+        self._gone: list[str] = []
+        if not todo:
+            return
+        self.files_total = len(todo)
+        self.bytes_total = sum(e.size for e in todo) or 1
+        known = self.store.chunk_hashes()
+        q: queue.Queue = queue.Queue(maxsize=_PREFETCH)
+        self.stop_reader = False
+        reader = threading.Thread(
+            target=self._reader, args=(todo, existing, rechunk, q), name="klein-reader", daemon=True
+        )
+        reader.start()
+        pending: list[_Prepared] = []  # files waiting for vectors, in order
+        ready: list[_Prepared] = []
+        waiting = 0  # chunks waiting for the model
+        last_flush = time.monotonic()
+        done = False
+        try:
+            while not done or waiting:
+                if not done:
+                    try:
+                        item = q.get(timeout=0.05 if (waiting or ready) else 0.5)
+                    except queue.Empty:
+                        item = None
+                    if item is _DONE:
+                        done = True
+                    elif isinstance(item, BaseException):
+                        raise item
+                    elif item is not None:
+                        waiting += self._accept(item, known, pending, ready)
+                    if self.stop.is_set():
+                        done = True
+                idle = item is None if not done else True
+                if waiting >= BATCH_CHUNKS or (waiting and (done or idle)):
+                    waiting -= self._embed_batch(pending, ready)
+                if ready and (
+                    done
+                    or sum(len(p.rows) for p in ready) >= FLUSH_CHUNKS
+                    or time.monotonic() - last_flush >= FLUSH_SECONDS
+                ):
+                    self._flush(ready, known)
+                    ready = []
+                    last_flush = time.monotonic()
+            if ready:
+                self._flush(ready, known)
+        finally:
+            self.stop_reader = True
+            reader.join(timeout=5)
+
+    def _reader(self, todo, existing, rechunk, q) -> None:
+        try:
+            for entry in todo:
+                if self.stop.is_set() or self.stop_reader:
+                    break
+                item = self._prepare(entry, existing.get(entry.path), rechunk)
+                while not self.stop_reader:
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as exc:  # surfaced in the main thread
+            q.put(exc)
+            return
+        q.put(_DONE)
+
+    def _prepare(self, entry: Entry, old: dict | None, rechunk: bool) -> _Prepared:
+        from klein_app.sources.readers import ReadError, read_document
+
+        cap = self.settings.max_file_bytes
+        try:
+            with open(entry.path, "rb") as fh:
+                data = fh.read(cap + 1)
+        except FileNotFoundError:
+            return _Prepared(entry, "gone")
+        except PermissionError:
+            return _Prepared(entry, "skipped", "permission denied")
+        except IsADirectoryError:
+            return _Prepared(entry, "gone")
+        except OSError as exc:
+            return _Prepared(entry, "error", f"cannot read ({exc.strerror or exc})")
+        if len(data) > cap:
+            return _Prepared(entry, "skipped", f"larger than {self.settings.max_file_mb:g} MB", size=len(data))
+        sha = hashlib.sha256(data).hexdigest()
+        if old is not None and old["sha256"] == sha and old["status"] in ("indexed", "skipped") and not rechunk:
+            return _Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old)
+        try:
+            doc = read_document(entry.path, data)
+            chunks = self.model.chunk(doc.text, self.settings.chunk_tokens, self.settings.overlap_tokens)
+        except ReadError as exc:
+            return _Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))
+        except Exception as exc:  # a reader bug must cost one file, never the run
+            return _Prepared(entry, "error", f"cannot read ({type(exc).__name__}: {exc})"[:200], sha=sha, size=len(data))
+        if not chunks:
+            return _Prepared(entry, "skipped", "no text", sha=sha, size=len(data))
+        fp = self.model.fingerprint
+        rows = []
+        for i, c in enumerate(chunks):
+            first, last = doc.span_units(c.start, c.end)
+            rows.append(
+                {
+                    "path": entry.path,
+                    "chunk_index": i,
+                    "start_line": first,
+                    "end_line": last,
+                    "text": c.text,
+                    "chunk_hash": hashlib.blake2b(c.text.encode("utf-8", "replace"), digest_size=16).hexdigest(),
+                    "file_sha256": sha,
+                    "model_fingerprint": fp,
+                }
+            )
+        return _Prepared(entry, "indexed", sha=sha, size=len(data), rows=rows, vectors=[None] * len(rows))
+
+    def _accept(self, item: _Prepared, known: set, pending: list, ready: list) -> int:
+        """Take a prepared file; returns how many of its chunks still need the model."""
+        self.files_done += 1
+        self.bytes_done += item.entry.size
+        self.current = item.entry.path
+        self._event("read")
+        if item.status == "gone":
+            self._gone.append(item.entry.path)
+            return 0
+        if item.status == "same":
+            # mtime changed, content did not: refresh the row, keep the chunks
+            self.report.unchanged += 1
+            row = dict(item.old)
+            row.update(size=item.size, mtime=item.entry.mtime)
+            self.store.upsert_file_rows([row])
+            self.wrote = True
+            return 0
+        if item.status in ("skipped", "error"):
+            ready.append(item)
+            return 0
+        hits = [r["chunk_hash"] for r in item.rows if r["chunk_hash"] in known]
+        if hits:
+            found = self.store.vectors_for_hashes(hits)
+            for i, r in enumerate(item.rows):
+                v = found.get(r["chunk_hash"])
+                if v is not None:
+                    item.vectors[i] = v
+                    self.report.chunks_reused += 1
+        item.missing = sum(1 for v in item.vectors if v is None)
+        if item.missing:
+            pending.append(item)
+        else:
+            ready.append(item)
+        return item.missing
+
+    def _embed_batch(self, pending: list, ready: list) -> int:
+        slots = []
+        for item in pending:
+            for i, v in enumerate(item.vectors):
+                if v is None:
+                    slots.append((item, i))
+                    if len(slots) == BATCH_CHUNKS:
+                        break
+            if len(slots) == BATCH_CHUNKS:
+                break
+        if not slots:
+            return 0
+        self._event("embed")
+        t = time.monotonic()
+        vecs = self.model.encode([item.rows[i]["text"] for item, i in slots])
+        self.report.encode_seconds += time.monotonic() - t
+        for (item, i), v in zip(slots, vecs):
+            item.vectors[i] = v
+            item.missing -= 1
+        self.report.chunks_embedded += len(slots)
+        self.chunks_done += len(slots)
+        while pending and pending[0].missing == 0:
+            ready.append(pending.pop(0))
+        # later files can finish before an earlier big one
+        for item in [p for p in pending if p.missing == 0]:
+            pending.remove(item)
+            ready.append(item)
+        self._event("embed")
+        return len(slots)
+
+    def _flush(self, ready: list, known: set) -> None:
+        import numpy as np
+        import pyarrow as pa
+
+        from klein_app.index.store import chunks_schema
+
+        self._event("write")
+        file_rows, chunk_rows, vectors = [], [], []
+        for item in ready:
+            if item.status == "indexed":
+                file_rows.append(_file_row(item.entry, "indexed", "", item.sha, item.size, len(item.rows)))
+                chunk_rows.extend(item.rows)
+                vectors.extend(item.vectors)
+                self.report.indexed += 1
+            else:
+                file_rows.append(_file_row(item.entry, item.status, item.reason, item.sha, item.size))
+                if item.status == "error":
+                    self.report.errors += 1
+                else:
+                    self.report.skipped += 1
+        table = None
+        if chunk_rows:
+            dim = self.store.dim
+            flat = np.ascontiguousarray(np.stack(vectors).astype(np.float32, copy=False)).reshape(-1)
+            cols = {name: [r[name] for r in chunk_rows] for name in chunk_rows[0]}
+            schema = chunks_schema(dim)
+            arrays = []
+            for f in schema:
+                if f.name == "vector":
+                    arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), dim))
+                else:
+                    arrays.append(pa.array(cols[f.name], f.type))
+            table = pa.Table.from_arrays(arrays, schema=schema)
+            known.update(cols["chunk_hash"])
+        self.store.write_files(file_rows, table)
+        self.wrote = True
+        self.flushes += 1
+        if self.flushes % OPTIMIZE_EVERY_FLUSHES == 0:
+            self.store.optimize()
+        self._event("write")
+
+    # --- progress ----------------------------------------------------------------------------
+
+    def _event(self, phase: str, files_done: int | None = None, force: bool = False) -> None:
+        elapsed = time.monotonic() - self.t0
+        rate = self.chunks_done / elapsed if elapsed > 0 else 0.0
+        eta = None
+        if phase in ("embed", "write", "read") and self.bytes_done and self.bytes_total:
+            eta = elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
+        done = self.files_done if files_done is None else files_done
+        total = self.files_total if files_done is None else files_done
+        if phase == "done":
+            done = total = self.files_total
+        self.emit(ProgressEvent(phase, done, total, self.chunks_done, rate, eta, self.current), force=force)
+
+
+_DONE = object()
+
+
+def _file_row(entry: Entry, status: str, reason: str, sha: str = "", size: int | None = None, n_chunks: int = 0) -> dict:
+    return {
+        "path": entry.path,
+        "folder": entry.folder,
+        "size": entry.size if size is None else size,
+        "mtime": entry.mtime,
+        "sha256": sha,
+        "status": status,
+        "skip_reason": reason,
+        "n_chunks": n_chunks,
+        "indexed_at": time.time(),
+    }
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _in_scopes(path: str, scopes: list[str]) -> bool:
+    return any(_under(path, s) for s in scopes)

@@ -1,0 +1,86 @@
+"""Turn a file's bytes into text, with a map from character offsets back to lines (or pages).
+
+Public API:
+    read_document(path, data: bytes) -> Document     picks the reader by extension
+    Document(text, offsets, units, unit)             unit is "line", "page" or "paragraph"
+    doc.span_units(start, end) -> (first, last)      1-based, inclusive, for a chunk's [start, end)
+    ReadError(reason)                                the file is skipped; str(reason) goes to `status`
+
+Readers take bytes, not paths: the indexer reads a file once, hashes those bytes and indexes
+exactly them, so the stored hash always describes the stored text even when the file changes
+while being read.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from dataclasses import dataclass
+
+
+class ReadError(Exception):
+    """This file cannot be indexed; the message is the skip reason."""
+
+
+@dataclass
+class Document:
+    text: str
+    offsets: list[int]  # sorted character offsets where a unit starts
+    units: list[int]  # the unit number (1-based) starting at each offset
+    unit: str = "line"
+
+    def unit_at(self, offset: int) -> int:
+        i = bisect_right(self.offsets, max(0, offset)) - 1
+        return self.units[i] if i >= 0 else 1
+
+    def span_units(self, start: int, end: int) -> tuple[int, int]:
+        first = self.unit_at(start)
+        return first, max(first, self.unit_at(max(start, end - 1)))
+
+
+def line_document(text: str) -> Document:
+    offsets = [0]
+    find = text.find
+    i = find("\n")
+    while i != -1:
+        offsets.append(i + 1)
+        i = find("\n", i + 1)
+    return Document(text, offsets, list(range(1, len(offsets) + 1)), "line")
+
+
+# Formats that are never text; skipping them by name saves reading them.
+BINARY_EXTENSIONS = frozenset(
+    ".png .jpg .jpeg .gif .bmp .tif .tiff .webp .ico .heic .psd .mp3 .wav .flac .ogg .m4a .aac "
+    ".mp4 .mkv .mov .avi .webm .zip .gz .tgz .bz2 .xz .zst .7z .rar .tar .jar .war .whl .egg "
+    ".exe .dll .so .dylib .o .a .lib .class .pyc .pyo .bin .dat .iso .img .dmg .deb .rpm .apk "
+    ".woff .woff2 .ttf .otf .eot .sqlite .db .lance .parquet .arrow .npy .npz .pt .pth "
+    ".safetensors .onnx .pkl .xls .xlsx .ppt .pptx .doc .odt .ods .odp .epub".split()
+)
+
+
+def read_document(path: str, data: bytes) -> Document:
+    ext = os.path.splitext(path)[1].lower()
+    if ext in BINARY_EXTENSIONS:
+        raise ReadError(f"binary file ({ext})")
+    if not data:
+        raise ReadError("empty file")
+    if ext == ".pdf":
+        from klein_app.sources.readers.pdf import read_pdf
+
+        doc = read_pdf(data)
+    elif ext == ".docx":
+        from klein_app.sources.readers.docx import read_docx
+
+        doc = read_docx(data)
+    elif ext in (".html", ".htm", ".xhtml"):
+        from klein_app.sources.readers.html import read_html
+        from klein_app.sources.readers.text import decode_text
+
+        doc = read_html(decode_text(data))
+    else:
+        from klein_app.sources.readers.text import decode_text
+
+        doc = line_document(decode_text(data))
+    if not doc.text.strip():
+        raise ReadError("no text")
+    return doc
