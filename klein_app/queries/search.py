@@ -1,0 +1,225 @@
+"""Search: vector (cosine), text (LanceDB native full-text) and hybrid (reciprocal-rank fusion of both).
+
+Each mode ranks chunks; the ranked chunks are then grouped by file, so a result is a file with its best chunk,
+a snippet of that chunk with the query's terms marked, and the number of other matching chunks in the file.
+Filters on path and extension are LanceDB prefilters, applied before the top-k cut; the modified-since filter
+goes through the files table (the chunks table has no mtime).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from klein_app.queries import ann
+from klein_app.queries.errors import EmptyIndexError, EmptyQueryError, ModelMismatchError, QueryError
+from klein_app.queries.filters import Filters, build_filters, sql_string
+from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
+from klein_app.queries.grouping import group_by_file
+from klein_app.queries.snippets import Snippet, make_snippet
+
+Mode = Literal["hybrid", "vector", "text"]
+MODES: tuple[str, ...] = ("hybrid", "vector", "text")
+
+# Each mode fetches this many chunks per wanted file before grouping: files often have several matching
+# chunks, and fusion needs some depth in both lists to work.
+CANDIDATES_PER_RESULT = 5
+MIN_CANDIDATES = 50
+# The model reads at most a few hundred tokens; a longer query only costs tokenizer time.
+MAX_QUERY_CHARS = 2_000
+# A 100 KB pasted query would make a full-text query of thousands of terms.
+MAX_TEXT_TERMS = 64
+# Up to this many files matching --since become an `IN (...)` prefilter; beyond it, post-filtering.
+MAX_PREFILTER_PATHS = 2_000
+
+_WORDS = re.compile(r"[^\W_]+")
+_COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text"]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    path: str
+    score: float  # vector: cosine; text: BM25; hybrid: RRF scaled so 1.0 means "first in both lists"
+    start_line: int
+    end_line: int
+    chunk_index: int
+    text: str  # the whole best chunk
+    snippet: Snippet = field(default_factory=lambda: Snippet(""))  # a window of it, matches marked
+    other_hits: int = 0  # further matching chunks of the same file
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "score": round(float(self.score), 6),
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "chunk_index": self.chunk_index,
+            "text": self.text,
+        }
+
+
+def search(
+    store,
+    model,
+    query: str,
+    *,
+    k: int = 10,
+    mode: Mode = "hybrid",
+    path_glob: str | None = None,
+    exts: str | list[str] | None = None,
+    since=None,
+) -> list[SearchResult]:
+    """The k files best matching `query`, best first. Raises a QueryError subclass for input the user can fix."""
+    if mode not in MODES:
+        raise QueryError(f"unknown search mode {mode!r} (choose hybrid, vector or text)")
+    if k <= 0:
+        return []
+    query = (query or "").strip()
+    if not query:
+        raise EmptyQueryError("the query is empty")
+    if not _WORDS.search(query):
+        raise EmptyQueryError("the query has no words or numbers to search for")
+    check_searchable(store, model)
+    filters = build_filters(path_glob, exts, since)
+    where, allowed = _resolve_filters(store, filters)
+    if allowed is not None and not allowed:
+        return []
+
+    # Fetch deeper while post-filtering (--since over many files) leaves fewer than k files.
+    limit = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
+    query_vector = None
+    while True:
+        ranked, exhausted = _ranked_chunks(store, model, query, mode, where, limit, query_vector)
+        if mode != "text" and query_vector is None:
+            query_vector = ranked.query_vector
+        hits = ranked.hits if allowed is None else [(h, s) for h, s in ranked.hits if h["path"] in allowed]
+        groups = group_by_file(hits, lambda h: h["path"])
+        if len(groups) >= k or exhausted or allowed is None or limit >= 64 * k + 1_000:
+            break
+        limit *= 4
+    return [
+        SearchResult(
+            path=g.path,
+            score=float(g.score),
+            start_line=int(g.best["start_line"]),
+            end_line=int(g.best["end_line"]),
+            chunk_index=int(g.best["chunk_index"]),
+            text=g.best["text"],
+            snippet=make_snippet(g.best["text"], query),
+            other_hits=g.others,
+        )
+        for g in groups[:k]
+    ]
+
+
+def check_searchable(store, model) -> None:
+    """Raise when the index is empty or was built by another model."""
+    if store.chunks_table.count_rows() == 0:
+        raise EmptyIndexError("the index is empty: add a folder with `klein-search add PATH`, then index it")
+    if model is not None and getattr(store, "fingerprint", None) != getattr(model, "fingerprint", None):
+        raise ModelMismatchError(
+            "the index was built with another model; re-index with the current model (`klein-search index`)"
+        )
+
+
+@dataclass
+class _Ranked:
+    hits: list[tuple[dict, float]]
+    query_vector: np.ndarray | None
+
+
+def _ranked_chunks(store, model, query, mode, where, limit, query_vector):
+    exhausted = True
+    vector_hits: list[tuple[dict, float]] = []
+    text_hits: list[tuple[dict, float]] = []
+    if mode in ("vector", "hybrid"):
+        if query_vector is None:
+            query_vector = np.asarray(model.encode([query[:MAX_QUERY_CHARS]])[0], dtype=np.float32)
+        vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)
+        exhausted &= len(vector_hits) < limit
+    if mode in ("text", "hybrid"):
+        text_hits = text_chunks(store, query, limit=limit, where=where, required=(mode == "text"))
+        exhausted &= len(text_hits) < limit
+    if mode == "vector":
+        return _Ranked(vector_hits, query_vector), exhausted
+    if mode == "text":
+        return _Ranked(text_hits, None), exhausted
+    return _Ranked(fuse(vector_hits, text_hits), query_vector), exhausted
+
+
+def fuse(vector_hits, text_hits, *, k: int = RRF_K) -> list[tuple[dict, float]]:
+    """RRF of two chunk rankings, scores scaled to [0, 1] (1.0: ranked first by both)."""
+    rows = {}
+    for hit, _ in vector_hits + text_hits:
+        rows.setdefault(_key(hit), hit)
+    fused = reciprocal_rank_fusion(
+        [[_key(h) for h, _ in vector_hits], [_key(h) for h, _ in text_hits]], k=k
+    )
+    best_possible = 2.0 / (k + 1)
+    return [(rows[key], score / best_possible) for key, score in fused]
+
+
+def vector_chunks(store, query_vector, *, limit: int, where: str | None = None) -> list[tuple[dict, float]]:
+    """Chunks by cosine similarity to a unit query vector, best first."""
+    q = store.chunks_table.search(query_vector, vector_column_name="vector").distance_type("cosine")
+    q = ann.tune(q)
+    if where:
+        q = q.where(where, prefilter=True)
+    rows = q.select([*_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
+    return [(row, 1.0 - float(row.pop("_distance"))) for row in rows]
+
+
+def text_chunks(
+    store, query: str, *, limit: int, where: str | None = None, required: bool = False
+) -> list[tuple[dict, float]]:
+    """Chunks by BM25 over the native full-text index, best first.
+
+    Without a full-text index (it is built after the first batch) text mode says so; hybrid quietly uses
+    the vector ranking alone.
+    """
+    terms = _WORDS.findall(query)[:MAX_TEXT_TERMS]
+    if not terms:
+        return []
+    q = store.chunks_table.search(" ".join(terms), query_type="fts")
+    if where:
+        q = q.where(where, prefilter=True)
+    try:
+        rows = q.select([*_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
+    except ValueError as exc:
+        if "INVERTED index" not in str(exc):
+            raise
+        if required:
+            raise QueryError("the full-text index is not built yet; run `klein-search index`") from None
+        return []
+    return [(row, float(row.pop("_score"))) for row in rows]
+
+
+def _key(hit: dict) -> tuple[str, int]:
+    return hit["path"], int(hit["chunk_index"])
+
+
+def _resolve_filters(store, filters: Filters) -> tuple[str | None, set[str] | None]:
+    """(chunk `where`, set of allowed paths or None). --since becomes an IN prefilter when few files match."""
+    if filters.since is None:
+        return filters.where, None
+    condition = f"mtime >= {float(filters.since)!r}"
+    if filters.where:
+        condition += f" AND {filters.where}"
+    files = store.files_table.search().where(condition).select(["path"]).limit(None).to_arrow()
+    paths = set(files.column("path").to_pylist())
+    if not paths:
+        return filters.where, set()
+    if len(paths) <= MAX_PREFILTER_PATHS:
+        in_list = f"path IN ({', '.join(sql_string(p) for p in sorted(paths))})"
+        return (f"{filters.where} AND {in_list}" if filters.where else in_list), None
+    return filters.where, paths
+
+
+def count_matching_files(store, *, path_glob=None, exts=None, since=None) -> int:
+    """How many indexed files pass the filters (to tell "no match" from "filter matches nothing")."""
+    filters = build_filters(path_glob, exts, since)
+    clauses = [c for c in (filters.where, None if filters.since is None else f"mtime >= {filters.since!r}") if c]
+    return store.files_table.count_rows(" AND ".join(clauses) if clauses else None)
