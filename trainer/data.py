@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import random
 import sys
 from collections.abc import Iterable, Iterator
@@ -40,12 +39,10 @@ def write_tsv(path: str | Path, header: list[str], rows: Iterable[Iterable[objec
     """The inverse of read_tsv (used by tests to build tiny data folders)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar=None, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([str(v).replace("\t", " ").replace("\n", " ") for v in row])
-    data = buf.getvalue().encode("utf-8")
+    # no quoting at all, as the data folder's files: fields hold no tabs or newlines
+    lines = ["\t".join(header)]
+    lines += ["\t".join(" ".join(str(v).replace("\t", " ").splitlines()) for v in row) for row in rows]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
     if path.suffix == ".gz":
         with gzip.open(path, "wb") as fh:
             fh.write(data)

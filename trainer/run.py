@@ -82,12 +82,26 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.time()
     (out / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
 
+    timings_path = out / "timings.json"
+    timings: dict[str, float] = json.loads(timings_path.read_text()) if timings_path.exists() else {}
+
+    def timed(stage: str, t0: float) -> None:
+        # stages that were cached cost ~nothing; a resumed stage adds to what it cost before
+        spent = time.time() - t0
+        if spent > 2:
+            timings[stage] = round(timings.get(stage, 0.0) + spent, 1)
+            timings_path.write_text(json.dumps(timings, indent=2))
+
+    t0 = time.time()
     texts, sources = prepare_texts(recipe, args.data, out, log)
+    timed("texts", t0)
 
     if "tokenizer" in stages or "student" in stages:
         from trainer.tokenizer import train_or_load_tokenizer
 
+        t0 = time.time()
         tokenizer = train_or_load_tokenizer(recipe.tokenizer, args.data, out / "tokenizer.json", log)
+        timed("tokenizer", t0)
 
     targets = None
     if "teacher" in stages or "student" in stages:
@@ -106,11 +120,13 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
         )
         log(f"teacher: {targets.shape} ready in {time.time() - t0:.0f}s")
+        timed("teacher", t0)
 
     if "student" in stages:
         from trainer.distill import train_student
 
-        train_student(
+        t0 = time.time()
+        trained = train_student(
             recipe,
             tokenizer=tokenizer,
             teacher=teacher,
@@ -122,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
             show_progress=not args.no_progress,
             log=log,
         )
+        timed("student", t0)
+        if trained is None:
+            return 1
 
     if "export" in stages or "eval" in stages:
         from trainer.export import export_and_evaluate
 
+        t0 = time.time()
         done = export_and_evaluate(
             recipe,
             out=out,
@@ -137,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         if done is None:
             log("export: training not finished; nothing exported")
             return 1
+        timed("eval_export", t0)
     log(f"run: done in {time.time() - t_start:.0f}s")
     return 0
 

@@ -31,11 +31,9 @@ def build_tokenizer(lines: Iterable[str], vocab_size: int = 32_000, min_frequenc
         show_progress=False,
     )
     tok.train_from_iterator(lines, trainer=trainer)
-    tok.post_processor = processors.RobertaProcessing(
-        sep=("</s>", tok.token_to_id("</s>")),
-        cls=("<s>", tok.token_to_id("<s>")),
-        trim_offsets=True,
-        add_prefix_space=True,
+    # the same template the runtime's folder writer installs, so training and inference ids agree
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
     )
     for i, s in enumerate(SPECIAL_TOKENS):
         assert tok.token_to_id(s) == i, (s, tok.token_to_id(s))

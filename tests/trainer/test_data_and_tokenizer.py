@@ -1,0 +1,44 @@
+from tokenizers import Tokenizer
+
+from trainer.data import DataMix, read_tsv, training_texts, truncate_to_tokens, write_tsv
+from trainer.tokenizer import SPECIAL_TOKENS, build_tokenizer
+
+from trainer_fixtures import make_sentences
+
+
+def test_tsv_keeps_leading_quotes(tmp_path):
+    rows = [('"Quoted" start', "x"), ("plain", 'end "')]
+    for name in ("a.tsv", "a.tsv.gz"):
+        write_tsv(tmp_path / name, ["s", "t"], rows)
+        assert [(r["s"], r["t"]) for r in read_tsv(tmp_path / name)] == rows
+
+
+def test_training_texts_never_read_eval_sets(tiny_data):
+    by_source = training_texts(tiny_data, DataMix(enwiki_sentences=50))
+    texts = [t for v in by_source.values() for t in v]
+    assert len(by_source["enwiki_sentences"]) == 50
+    assert len(texts) == len(set(texts))
+    dev = {r["sentence1"] for r in read_tsv(tiny_data / "sts/stsb_dev.tsv")}
+    # the same sentences may exist in the training files; what matters is no source reads sts/ or retrieval/
+    assert set(by_source) >= {"enwiki_sentences", "qa_questions"} and dev
+
+
+def test_tokenizer_layout_and_any_character():
+    tok = build_tokenizer(make_sentences(200) + ["नमस्ते, आप कैसे हैं?"], vocab_size=400)
+    for i, s in enumerate(SPECIAL_TOKENS):
+        assert tok.token_to_id(s) == i
+    for text in ["emoji 🦊 and ﬁ ligature", "\x00\x07 control", "東京", "ｆｕｌｌ width", ""]:
+        ids = tok.encode(text).ids
+        assert ids[0] == 0 and ids[-1] == 2
+        assert 3 not in ids  # byte-level: never <unk>
+    # NFKC folds full-width letters
+    assert tok.encode("ｆｕｌｌ").ids == tok.encode("full").ids
+    assert Tokenizer.from_str(tok.to_str()).get_vocab_size() == tok.get_vocab_size()
+
+
+def test_truncate_to_tokens_cuts_at_token_boundary():
+    tok = build_tokenizer(make_sentences(200), vocab_size=400)
+    text = " ".join(make_sentences(20))
+    (cut,) = truncate_to_tokens([text], tok, 10)
+    assert text.startswith(cut) and len(tok.encode(cut, add_special_tokens=False).ids) <= 10
+    assert truncate_to_tokens(["short"], tok, 10) == ["short"]

@@ -1,0 +1,282 @@
+"""Distil the teacher's sentence embeddings into the student, with checkpoints and resume.
+
+Loss per batch (teacher vectors t are unit length, s is the student's mean-pooled output, P a 256->384 linear
+projection used only in training):
+  * 1 - cos(P s, t)                                   the sketch's objective
+  * InfoNCE of P s against the batch's teacher vectors  keeps texts apart, not just near their own target
+  * MSE between the student's and the teacher's in-batch cosine matrices, on the full embedding and its
+    Matryoshka prefixes: the exported vectors are s (not P s), so their own geometry is trained directly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from trainer.metrics import paired_cosine, spearman
+
+
+def build_student(cfg, vocab_size: int):
+    from transformers import RobertaConfig, RobertaModel
+
+    config = RobertaConfig(
+        vocab_size=vocab_size,
+        hidden_size=cfg.hidden,
+        num_hidden_layers=cfg.layers,
+        num_attention_heads=cfg.heads,
+        intermediate_size=cfg.intermediate,
+        max_position_embeddings=cfg.max_position_embeddings,
+        type_vocab_size=1,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        # regression onto a fixed target with ~3 passes over the data: nothing to regularise, dropout only slows
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
+    return RobertaModel(config, add_pooling_layer=False)
+
+
+def tokenize(tokenizer, texts: Sequence[str], max_len: int) -> list[list[int]]:
+    """Ids with <s> ... </s>, cut to max_len keeping </s> (as the runtime does)."""
+    out = []
+    for enc in tokenizer.encode_batch(list(texts), add_special_tokens=True):
+        ids = enc.ids
+        if len(ids) > max_len:
+            ids = ids[: max_len - 1] + ids[-1:]
+        out.append(ids)
+    return out
+
+
+def make_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """Length-bucketed batches in a shuffled order, the same for the same (seed, epoch) so resume is exact."""
+    rng = np.random.default_rng([seed, epoch])
+    idx = rng.permutation(len(lengths))
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(idx), pool):
+        chunk = idx[start : start + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    batches = [b for b in batches if len(b) >= 2]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def pad_batch(ids: list[list[int]], pad_id: int = 1):
+    import torch
+
+    width = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for r, x in enumerate(ids):
+        input_ids[r, : len(x)] = torch.tensor(x, dtype=torch.long)
+        mask[r, : len(x)] = 1
+    return input_ids, mask
+
+
+def mean_pool(hidden, mask):
+    # specials included, as in the runtime and sentence-transformers' Pooling
+    w = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * w).sum(1) / w.sum(1).clamp(min=1e-9)
+
+
+def student_encoder(model, tokenizer, max_len: int, bf16: bool, batch_size: int = 128) -> Callable:
+    """encode(texts) -> unit vectors, computed as the runtime will compute them."""
+    import torch
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        ids = tokenize(tokenizer, texts, max_len)
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        out = np.zeros((len(ids), model.config.hidden_size), dtype=np.float32)
+        was_training = model.training
+        model.eval()
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            for start in range(0, len(order), batch_size):
+                b = order[start : start + batch_size]
+                input_ids, mask = pad_batch([ids[i] for i in b])
+                h = model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
+                out[b] = mean_pool(h, mask).numpy()
+        model.train(was_training)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    return encode
+
+
+def distill_loss(s, t, proj, cfg, dims: Sequence[int]):
+    """Total loss and its parts; s: (B, H) student float32, t: (B, D) unit teacher vectors."""
+    import torch
+    import torch.nn.functional as F
+
+    p = F.normalize(proj(s), dim=-1)
+    cos = (1 - (p * t).sum(-1)).mean()
+    labels = torch.arange(len(t))
+    nce = F.cross_entropy(p @ t.T / cfg.temperature, labels)
+    target = t @ t.T
+    rel = torch.zeros((), dtype=s.dtype)
+    for d in dims:
+        sd = F.normalize(s[:, :d], dim=-1)
+        rel = rel + ((sd @ sd.T - target) ** 2).mean()
+    rel = rel / max(len(dims), 1)
+    total = cos + cfg.contrastive_weight * nce + cfg.matryoshka_weight * rel
+    return total, {"cos": cos.item(), "nce": nce.item(), "rel": rel.item()}
+
+
+def _save(path: Path, payload: dict) -> None:
+    import torch
+
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)  # a checkpoint is either whole or the previous one
+
+
+def train_student(
+    recipe,
+    *,
+    tokenizer,
+    teacher,
+    texts: Sequence[str],
+    targets: np.ndarray,
+    data_dir: Path | None,
+    out: Path,
+    max_steps: int | None = None,
+    show_progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> Path | None:
+    """Train (or resume) the student; returns the final weights' path, or None if stopped early."""
+    import torch
+
+    cfg, scfg = recipe.train, recipe.student
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    ckpt_dir = out / "checkpoints"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    final = out / "student.pt"
+    if final.exists():
+        log(f"student: already trained ({final})")
+        return final
+
+    model = build_student(scfg, tokenizer.get_vocab_size())
+    proj = torch.nn.Linear(scfg.hidden, targets.shape[1])
+    latest = ckpt_dir / "latest.pt"
+    state = torch.load(latest, weights_only=False) if latest.exists() else None
+    if state is None and scfg.init == "static":
+        from trainer.init_static import static_embeddings
+
+        t0 = time.time()
+        table = static_embeddings(tokenizer, teacher, scfg.hidden, texts=texts, sif_a=scfg.sif_a, seed=cfg.seed)
+        with torch.no_grad():
+            model.embeddings.word_embeddings.weight.copy_(torch.from_numpy(table))
+        log(f"student: static token embeddings from the teacher in {time.time() - t0:.0f}s")
+
+    params = list(model.parameters()) + list(proj.parameters())
+    decay = [p for p in params if p.ndim >= 2]
+    no_decay = [p for p in params if p.ndim < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+    )
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=cfg.pct_start, anneal_strategy="cos"
+    )
+    step, elapsed, history = 0, 0.0, []
+    if state is not None:
+        model.load_state_dict(state["model"])
+        proj.load_state_dict(state["proj"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        step, elapsed, history = state["step"], state["elapsed"], state["history"]
+        log(f"student: resumed at step {step} ({elapsed:.0f}s trained)")
+
+    ids = tokenize(tokenizer, texts, cfg.max_train_tokens)
+    lengths = np.array([len(x) for x in ids])
+    tgt = torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32))
+    dims = sorted({d for d in scfg.matryoshka_dims if d < scfg.hidden} | {scfg.hidden})
+    dev = Path(data_dir) / "sts" / "stsb_dev.tsv" if data_dir else None
+
+    def dev_score() -> float | None:
+        if dev is None or not dev.exists():
+            return None
+        from trainer.data import read_sts
+
+        sts = read_sts(dev)
+        enc = student_encoder(model, tokenizer, scfg.max_seq_length, cfg.bf16)
+        e = enc(sts.sentences1 + sts.sentences2)
+        n = len(sts.sentences1)
+        return 100 * spearman(paired_cosine(e[:n], e[n:]), sts.scores)
+
+    def checkpoint() -> None:
+        payload = {
+            "model": model.state_dict(),
+            "proj": proj.state_dict(),
+            "opt": opt.state_dict(),
+            "sched": sched.state_dict(),
+            "step": step,
+            "elapsed": elapsed,
+            "history": history,
+        }
+        _save(latest, payload)
+
+    model.train()
+    epoch_batches: dict[int, list[np.ndarray]] = {}
+    per_epoch = len(make_batches(lengths, cfg.batch_size, cfg.seed, 0))
+    stop_at = cfg.steps if max_steps is None else min(cfg.steps, max_steps)
+    last_ckpt = time.time()
+    t_mark, seqs, toks = time.time(), 0, 0
+    run_start = time.time() - elapsed
+    parts_acc: dict[str, float] = {}
+    log(f"student: {cfg.steps} steps of {cfg.batch_size} ({cfg.steps / per_epoch:.2f} epochs of {len(ids)} texts)")
+    while step < stop_at:
+        epoch, pos = divmod(step, per_epoch)
+        if epoch not in epoch_batches:
+            epoch_batches = {epoch: make_batches(lengths, cfg.batch_size, cfg.seed, epoch)}
+        b = epoch_batches[epoch][pos]
+        input_ids, mask = pad_batch([ids[i] for i in b])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            h = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        s = mean_pool(h.float(), mask)
+        loss, parts = distill_loss(s, tgt[torch.from_numpy(b)], proj, cfg, dims)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        seqs += len(b)
+        toks += int(mask.sum())
+        for k, v in parts.items():
+            parts_acc[k] = parts_acc.get(k, 0.0) + v
+        elapsed = time.time() - run_start
+        if step % cfg.log_every_steps == 0 or step == stop_at:
+            dt = max(time.time() - t_mark, 1e-9)
+            n = cfg.log_every_steps if step % cfg.log_every_steps == 0 else step % cfg.log_every_steps
+            msg = " ".join(f"{k} {v / n:.4f}" for k, v in parts_acc.items())
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": sched.get_last_lr()[0], "seq_s": seqs / dt}
+            rec.update({k: v / n for k, v in parts_acc.items()})
+            if step % cfg.eval_every_steps == 0 or step == cfg.steps:
+                rec["stsb_dev"] = dev_score()
+                msg += f" stsb_dev {rec['stsb_dev']:.2f}" if rec["stsb_dev"] is not None else ""
+            history.append(rec)
+            if show_progress:
+                log(
+                    f"step {step}/{cfg.steps} {msg} lr {rec['lr']:.2e} {seqs / dt:.0f} seq/s "
+                    f"{toks / dt:.0f} tok/s elapsed {elapsed / 60:.1f} min"
+                )
+            t_mark, seqs, toks, parts_acc = time.time(), 0, 0, {}
+        if time.time() - last_ckpt > cfg.checkpoint_every_s:
+            checkpoint()
+            last_ckpt = time.time()
+        if cfg.time_limit_s and elapsed > cfg.time_limit_s:
+            log(f"student: time limit reached at step {step}")
+            break
+    checkpoint()
+    (out / "train_history.json").write_text(json.dumps(history, indent=1))
+    if step < cfg.steps and not (cfg.time_limit_s and elapsed > cfg.time_limit_s):
+        log(f"student: stopped at step {step}/{cfg.steps}; run again to resume")
+        return None
+    _save(final, {"model": model.state_dict(), "config": model.config.to_dict(), "steps": step, "elapsed": elapsed})
+    log(f"student: done, {step} steps in {elapsed / 60:.1f} min")
+    return final
