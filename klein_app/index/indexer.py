@@ -176,6 +176,7 @@ class _Run:
         entries: dict[str, Entry] = {}
         existing: dict[str, dict] = {}
         scopes: list[str] = []
+        data_dir = str(self.ctx.data_dir)
         if paths is None:
             targets = [(root, root) for root in roots]
             all_rows = self.store.file_rows()
@@ -203,6 +204,8 @@ class _Run:
             else:
                 existing.update(self.store.file_rows_under(start))
             for entry in walker.walk(root, start if start != root else None, visited):
+                if _under(entry.path, data_dir):
+                    continue  # the index itself, when it lives inside a watched folder
                 entries[entry.path] = entry
                 if len(entries) % 500 == 0:
                     self._event("walk", files_done=len(entries))

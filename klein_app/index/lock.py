@@ -1,43 +1,65 @@
-"""One writer per index: an advisory file lock, re-entrant within one AppContext.
+"""One writer per index: an advisory file lock between processes, a mutex between threads.
 
 Public API:
-    writer_lock(ctx)   context manager; raises IndexBusy when another process is writing
+    writer_lock(ctx)   context manager around one batch of writes; blocks other threads of this
+                       process, raises IndexBusy when another process holds the index
+    hold_index(ctx)    context manager that only claims the index for this process (the watcher
+                       holds it for its lifetime so a second `index` fails fast and clearly)
     IndexBusy          its message names the other process
 
-The lock is an flock on data_dir/index/writer.lock, so the kernel drops it when the holder dies
-(kill -9 included) and no stale lock ever needs clearing by hand.
+The file lock is an flock on data_dir/index/writer.lock, so the kernel drops it when the holder
+dies (kill -9 included) and no stale lock ever needs clearing by hand.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_NAME = "writer.lock"
+_STATE = "_writer_lock_state"
 
 
 class IndexBusy(Exception):
     """Another process holds the writer lock."""
 
 
+class _State:
+    def __init__(self):
+        self.mutex = threading.RLock()  # serialises writers inside this process
+        self.guard = threading.Lock()  # protects depth/fh
+        self.depth = 0
+        self.fh = None
+
+
+def _state(ctx) -> _State:
+    return ctx.__dict__.setdefault(_STATE, _State())
+
+
 @contextmanager
 def writer_lock(ctx):
-    state = ctx.__dict__.setdefault("_writer_lock_state", {"depth": 0, "fh": None})
-    if state["depth"]:
-        state["depth"] += 1
-        try:
+    with _state(ctx).mutex:
+        with hold_index(ctx):
             yield
-        finally:
-            state["depth"] -= 1
-        return
-    fh = _acquire(Path(ctx.paths.data_dir) / "index" / LOCK_NAME)
-    state["depth"], state["fh"] = 1, fh
+
+
+@contextmanager
+def hold_index(ctx):
+    state = _state(ctx)
+    with state.guard:
+        if state.depth == 0:
+            state.fh = _acquire(Path(ctx.paths.data_dir) / "index" / LOCK_NAME)
+        state.depth += 1
     try:
         yield
     finally:
-        state["depth"], state["fh"] = 0, None
-        _release(fh)
+        with state.guard:
+            state.depth -= 1
+            if state.depth == 0:
+                _release(state.fh)
+                state.fh = None
 
 
 def _acquire(path: Path):

@@ -2,6 +2,7 @@
 
 Public API:
     Store.open(data_dir, dim, fingerprint, *, create=True) -> Store
+    Store.open_active(data_dir) -> Store | None   the queried generation, without loading a model
         one *generation* per model fingerprint, in data_dir/index/<generation>/; a model change
         builds a new generation beside the old one (blue-green), see active_generation()/set_active()
     store.files_table, store.chunks_table     lancedb tables, for readers (queries, TUI)
@@ -182,6 +183,14 @@ class Store:
                 "run `klein-search index --rebuild` to set it aside and rebuild"
             ) from exc
         return cls(path, dim, fingerprint, db, files, chunks)
+
+    @classmethod
+    def open_active(cls, data_dir: Path | str) -> "Store | None":
+        """The generation queries use, opened without loading the model (for status, files)."""
+        active = active_generation(Path(data_dir))
+        if active is None:
+            return None
+        return cls.open(data_dir, int(active["dim"]), str(active["fingerprint"]), create=False)
 
     # --- reading -------------------------------------------------------------------------
 

@@ -1,0 +1,377 @@
+"""Subcommands that manage the index: add, remove, index, watch, status, files (all with --json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("add", help="watch folders and index them")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--no-index", action="store_true", help="only record the folders; index later")
+    _common(p)
+    p.set_defaults(func=cmd_add)
+
+    p = subparsers.add_parser("remove", help="stop watching a folder and forget its index entries")
+    p.add_argument("path", metavar="PATH")
+    _common(p)
+    p.set_defaults(func=cmd_remove)
+
+    p = subparsers.add_parser("index", help="bring the index up to date (all watched folders, or PATHs)")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="re-chunk every file; an unreadable index is moved aside and built anew",
+    )
+    _common(p)
+    p.set_defaults(func=cmd_index)
+
+    p = subparsers.add_parser("watch", help="keep the index in step with the folders until Ctrl-C")
+    p.add_argument("--polling", action="store_true", help="poll instead of using file-system events")
+    _common(p)
+    p.set_defaults(func=cmd_watch)
+
+    p = subparsers.add_parser("status", help="folders, files, chunks, skipped files, model, disk size")
+    _common(p)
+    p.set_defaults(func=cmd_status)
+
+    p = subparsers.add_parser("files", help="every file in the index with its chunks, hash and state")
+    p.add_argument("--skipped", action="store_true", help="only files that were skipped, with the reason")
+    _common(p)
+    p.set_defaults(func=cmd_files)
+
+
+def _common(p) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _user_error(msg: str):
+    from klein_app.cli import UserError
+
+    return UserError(msg)
+
+
+def _context(args):
+    from klein_app.context import open_context
+    from klein_app.settings import SettingsError
+
+    try:
+        return open_context(getattr(args, "db", None))
+    except SettingsError as exc:
+        raise _user_error(str(exc)) from None
+
+
+def _translate(exc: Exception):
+    """Known failures become one-line user errors; anything else propagates."""
+    from klein_app.index.folders import FolderError
+    from klein_app.index.lock import IndexBusy
+    from klein_app.index.store import StoreError
+
+    if isinstance(exc, (FolderError, IndexBusy, StoreError)):
+        return _user_error(str(exc))
+    try:
+        from klein_model import ModelLoadError
+    except ImportError:  # pragma: no cover
+        ModelLoadError = ()
+    if ModelLoadError and isinstance(exc, ModelLoadError):
+        return _user_error(f"cannot load the model: {exc}")
+    return None
+
+
+def _progress(args):
+    if args.json or args.quiet or not sys.stderr.isatty():
+        return None
+    from klein_app.index.progress import TerminalBar
+
+    return TerminalBar(sys.stderr)
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=1, ensure_ascii=False, default=str))
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _run_index(ctx, args, paths=None, rebuild=False):
+    from klein_app.index.indexer import index_paths
+    from klein_app.index.store import StoreError, set_aside
+
+    try:
+        try:
+            ctx.index_store
+        except StoreError:
+            if not rebuild:
+                raise
+            m = ctx.index_model
+            moved = set_aside(ctx.paths.data_dir, m.dim, m.fingerprint)
+            if moved is not None and not args.json:
+                print(f"moved the unreadable index aside to {moved}", file=sys.stderr)
+            ctx._index_store = None
+        return index_paths(ctx, paths, progress=_progress(args), rebuild=rebuild)
+    except Exception as exc:
+        err = _translate(exc)
+        if err is not None:
+            raise err from None
+        raise
+
+
+def _report_text(report) -> str:
+    parts = [
+        f"{report.indexed} indexed",
+        f"{report.unchanged} unchanged",
+        f"{report.skipped} skipped",
+        f"{report.removed} removed",
+    ]
+    line = ", ".join(parts) + (
+        f"; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused, in {report.seconds:.1f} s"
+    )
+    notes = []
+    if report.errors:
+        notes.append(f"{report.errors} file(s) could not be read (see `klein-search files --skipped`)")
+    if report.repaired:
+        notes.append(f"repaired {report.repaired} half-written file(s) from an interrupted run")
+    for folder in report.missing_folders:
+        notes.append(f"folder missing: {folder} (its entries are kept; `klein-search remove` forgets them)")
+    if report.swapped:
+        notes.append("switched to the index built with the new model")
+    return "\n".join([line] + notes)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_add(args) -> int:
+    from klein_app.index.folders import FolderError, add_folders
+
+    ctx = _context(args)
+    try:
+        added = add_folders(ctx, args.paths)
+    except FolderError as exc:
+        raise _user_error(str(exc)) from None
+    report = None
+    if added and not args.no_index:
+        report = _run_index(ctx, args, paths=None)
+    if args.json:
+        _print_json({"added": added, "folders": ctx.settings.folders, "report": asdict(report) if report else None})
+    else:
+        for f in added:
+            print(f"watching {f}")
+        if not added:
+            print("nothing to add: already watched")
+        if report is not None:
+            print(_report_text(report))
+    return 0
+
+
+def cmd_remove(args) -> int:
+    from klein_app.index.folders import remove_folder
+
+    ctx = _context(args)
+    try:
+        removed = remove_folder(ctx, args.path)
+    except Exception as exc:
+        err = _translate(exc)
+        if err is not None:
+            raise err from None
+        raise
+    if args.json:
+        _print_json({"removed_folder": args.path, "files_forgotten": removed, "folders": ctx.settings.folders})
+    else:
+        print(f"stopped watching {args.path}; forgot {removed} file(s)")
+    return 0
+
+
+def cmd_index(args) -> int:
+    ctx = _context(args)
+    if not ctx.settings.folders:
+        raise _user_error("no folders are watched yet; add one with `klein-search add PATH`")
+    paths = None
+    if args.paths:
+        roots = [os.path.abspath(os.path.expanduser(f)) for f in ctx.settings.folders]
+        paths = []
+        for p in args.paths:
+            ap = os.path.abspath(os.path.expanduser(p))
+            if not any(ap == r or ap.startswith(r.rstrip("/") + "/") for r in roots):
+                raise _user_error(f"{p} is not inside a watched folder; add it with `klein-search add`")
+            paths.append(ap)
+    report = _run_index(ctx, args, paths=paths, rebuild=args.rebuild)
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        print(_report_text(report))
+    return 0
+
+
+def cmd_watch(args) -> int:
+    from klein_app.index.watcher import Watcher
+
+    ctx = _context(args)
+    if not ctx.settings.folders:
+        raise _user_error("no folders are watched yet; add one with `klein-search add PATH`")
+    bar = _progress(args)
+
+    def on_event(ev) -> None:
+        if args.json:
+            if ev.kind == "progress":
+                return
+            obj = {"event": ev.kind, "message": ev.message, "time": time.time()}
+            if ev.report is not None:
+                obj["report"] = asdict(ev.report)
+            print(json.dumps(obj, ensure_ascii=False), flush=True)
+        elif ev.kind == "progress":
+            if bar is not None and ev.progress is not None and ev.progress.phase != "done":
+                bar(ev.progress)
+        else:
+            if bar is not None:
+                sys.stderr.write("\r\x1b[K")
+            stream = sys.stderr if ev.kind in ("error", "polling", "folder-missing") else sys.stdout
+            print(f"[{time.strftime('%H:%M:%S')}] {ev.message}", file=stream, flush=True)
+
+    try:
+        ctx.index_model
+        ctx.index_store
+        watcher = Watcher(ctx, on_event=on_event, force_polling=args.polling)
+        watcher.start()
+    except Exception as exc:
+        err = _translate(exc)
+        if err is not None:
+            raise err from None
+        raise
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+    return 0
+
+
+def _open_for_reading(ctx):
+    from klein_app.index.store import Store, StoreError
+
+    try:
+        return Store.open_active(ctx.paths.data_dir)
+    except StoreError as exc:
+        raise _user_error(str(exc)) from None
+
+
+def collect_status(ctx) -> dict:
+    """What `status` shows, as plain data (the TUI's folder screen can use it too)."""
+    from klein_app.index.store import active_generation
+
+    store = _open_for_reading(ctx)
+    active = active_generation(ctx.paths.data_dir) or {}
+    rows = store.list_files() if store is not None else []
+    folders = []
+    for f in ctx.settings.folders:
+        root = os.path.abspath(os.path.expanduser(f))
+        mine = [r for r in rows if r["path"] == root or r["path"].startswith(root.rstrip("/") + "/")]
+        folders.append(
+            {
+                "path": root,
+                "exists": os.path.isdir(root),
+                "files": sum(1 for r in mine if r["status"] == "indexed"),
+                "skipped": sum(1 for r in mine if r["status"] != "indexed"),
+                "chunks": sum(r["n_chunks"] for r in mine),
+            }
+        )
+    skipped = [
+        {"path": r["path"], "status": r["status"], "reason": r["skip_reason"]} for r in rows if r["status"] != "indexed"
+    ]
+    configured = _configured_fingerprint(ctx)
+    return {
+        "config_file": str(ctx.paths.config_file),
+        "data_dir": str(ctx.paths.data_dir),
+        "folders": folders,
+        "files": sum(1 for r in rows if r["status"] == "indexed"),
+        "chunks": store.count_chunks() if store is not None else 0,
+        "skipped": skipped,
+        "model": {
+            "configured": ctx.settings.model or "bundled",
+            "name": active.get("model_name"),
+            "fingerprint": active.get("fingerprint"),
+            "dim": active.get("dim"),
+            "rebuild_pending": bool(configured and active and configured != active.get("fingerprint")),
+        },
+        "chunk_tokens": ctx.settings.chunk_tokens,
+        "overlap_tokens": ctx.settings.overlap_tokens,
+        "disk_bytes": store.disk_bytes() if store is not None else 0,
+    }
+
+
+def _configured_fingerprint(ctx) -> str | None:
+    """The configured model's fingerprint from its klein.json, without loading torch."""
+    from pathlib import Path
+
+    try:
+        from klein_model.folder import bundled_model_path, read_klein_info
+
+        folder = Path(ctx.settings.model).expanduser() if ctx.settings.model else bundled_model_path()
+        return read_klein_info(folder).fingerprint if folder else None
+    except Exception:
+        return None
+
+
+def cmd_status(args) -> int:
+    ctx = _context(args)
+    st = collect_status(ctx)
+    if args.json:
+        _print_json(st)
+        return 0
+    print(f"config   {st['config_file']}")
+    print(f"index    {st['data_dir']}  ({_human_bytes(st['disk_bytes'])})")
+    m = st["model"]
+    model_line = f"model    {m['name'] or m['configured']}"
+    if m["fingerprint"]:
+        model_line += f"  [{m['fingerprint'][:12]}, {m['dim']}-d]"
+    if m["rebuild_pending"]:
+        model_line += "  (model changed: run `klein-search index` to rebuild)"
+    print(model_line)
+    print(f"chunks   {st['chunk_tokens']} tokens, overlap {st['overlap_tokens']}")
+    if not st["folders"]:
+        print("folders  none (add one with `klein-search add PATH`)")
+    for f in st["folders"]:
+        state = "" if f["exists"] else "  MISSING"
+        print(f"folder   {f['path']}: {f['files']} files, {f['chunks']} chunks, {f['skipped']} skipped{state}")
+    print(f"total    {st['files']} files, {st['chunks']} chunks, {len(st['skipped'])} skipped")
+    for s in st["skipped"][:50]:
+        print(f"  skipped {s['path']!s}: {s['reason']}")
+    if len(st["skipped"]) > 50:
+        print(f"  … and {len(st['skipped']) - 50} more (`klein-search files --skipped`)")
+    return 0
+
+
+def cmd_files(args) -> int:
+    ctx = _context(args)
+    store = _open_for_reading(ctx)
+    rows = store.list_files() if store is not None else []
+    if args.skipped:
+        rows = [r for r in rows if r["status"] != "indexed"]
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        path = r["path"].replace("\n", "\\n")
+        if r["status"] == "indexed":
+            print(f"{r['n_chunks']:6d}  {r['sha256'][:12]}  {path}")
+        else:
+            print(f"{'-':>6}  {r['status']:<12}  {path}  ({r['skip_reason']})")
+    if not rows and not args.json:
+        print("no files in the index", file=sys.stderr)
+    return 0
