@@ -90,7 +90,7 @@ def display_path(path: str) -> tuple[str, bool]:
 class Walker:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.secrets = _spec(SECRET_PATTERNS)
+        self.secrets = _spec(_anywhere(SECRET_PATTERNS))
         self.ignore = _spec(settings.ignore) if settings.ignore else None
         prefixes, patterns = [], []
         for inc in settings.include:
@@ -177,6 +177,8 @@ class Walker:
         except OSError as exc:
             yield Entry(display_path(start)[0], root, skip_reason=_os_reason(exc))
             return
+        if (st.st_dev, st.st_ino) in visited.dirs:
+            return  # another watched folder (or a link to it) already covered this one
         visited.dirs.add((st.st_dev, st.st_ino))
         yield from self._walk_dir(root, start, levels, visited)
 
@@ -259,6 +261,16 @@ class Walker:
             yield Entry(shown, root, st.st_size, st.st_mtime, skip_reason=reason)
             return
         yield Entry(shown, root, st.st_size, st.st_mtime)
+
+
+def _anywhere(patterns: list[str]) -> list[str]:
+    # gitignore anchors a pattern with an inner slash to the root; secrets may sit at any depth
+    out = []
+    for p in patterns:
+        if "/" in p.rstrip("/") and not p.startswith("**/"):
+            p = "**/" + p
+        out.append(p)
+    return out
 
 
 def _read_ignore_spec(folder: str):
