@@ -370,7 +370,10 @@ class Store:
         for idx in self.chunks_table.list_indices():
             if "text" in list(getattr(idx, "columns", []) or []):
                 return
-        self.chunks_table.create_fts_index("text", replace=True)
+        from lancedb.index import FTS
+
+        # the column goes where the vector API puts its metric: lancedb's documented FTS form
+        self.chunks_table.create_index("text", config=FTS(), replace=True)
 
     def optimize(self) -> None:
         """Compact fragments, fold new rows into indices, prune old versions."""
