@@ -126,6 +126,16 @@ def distill_loss(s, t, proj, cfg, dims: Sequence[int]):
     return total, {"cos": cos.item(), "nce": nce.item(), "rel": rel.item()}
 
 
+def onecycle_lr(progress: float, max_lr: float, pct_start: float, div: float = 25.0, final_div: float = 1e4) -> float:
+    """torch's OneCycleLR (cosine) as a function of progress in [0, 1], so the cycle can follow steps or time."""
+    start, end = max_lr / div, max_lr / div / final_div
+    p = min(max(progress, 0.0), 1.0)
+    if p < pct_start:
+        return start + (max_lr - start) * (1 - math.cos(math.pi * p / pct_start)) / 2
+    q = (p - pct_start) / max(1 - pct_start, 1e-9)
+    return max_lr + (end - max_lr) * (1 - math.cos(math.pi * q)) / 2
+
+
 def _save(path: Path, payload: dict) -> None:
     import torch
 
@@ -179,15 +189,23 @@ def train_student(
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
     )
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=cfg.pct_start, anneal_strategy="cos"
-    )
+    # with a time budget the learning-rate cycle follows wall time: on a machine shared with other jobs the
+    # number of steps that fit is unknown in advance, the deadline is not
+    budget = cfg.time_budget_s
+
+    def progress(step: int, elapsed: float) -> float:
+        return elapsed / budget if budget else step / cfg.steps
+
+    def set_lr(p: float) -> float:
+        lr = onecycle_lr(p, cfg.lr, cfg.pct_start)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        return lr
     step, elapsed, history = 0, 0.0, []
     if state is not None:
         model.load_state_dict(state["model"])
         proj.load_state_dict(state["proj"])
         opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
         step, elapsed, history = state["step"], state["elapsed"], state["history"]
         log(f"student: resumed at step {step} ({elapsed:.0f}s trained)")
 
@@ -213,7 +231,6 @@ def train_student(
             "model": model.state_dict(),
             "proj": proj.state_dict(),
             "opt": opt.state_dict(),
-            "sched": sched.state_dict(),
             "step": step,
             "elapsed": elapsed,
             "history": history,
@@ -223,13 +240,18 @@ def train_student(
     model.train()
     epoch_batches: dict[int, list[np.ndarray]] = {}
     per_epoch = len(make_batches(lengths, cfg.batch_size, cfg.seed, 0))
-    stop_at = cfg.steps if max_steps is None else min(cfg.steps, max_steps)
+    total = 10**12 if budget else cfg.steps
+    stop_at = total if max_steps is None else min(total, max_steps)
     last_ckpt = time.time()
     t_mark, seqs, toks = time.time(), 0, 0
     run_start = time.time() - elapsed
     parts_acc: dict[str, float] = {}
-    log(f"student: {cfg.steps} steps of {cfg.batch_size} ({cfg.steps / per_epoch:.2f} epochs of {len(ids)} texts)")
-    while step < stop_at:
+    if budget:
+        log(f"student: {budget / 60:.0f} min of batches of {cfg.batch_size} ({per_epoch} per epoch of {len(ids)} texts)")
+    else:
+        log(f"student: {cfg.steps} steps of {cfg.batch_size} ({cfg.steps / per_epoch:.2f} epochs of {len(ids)} texts)")
+    lr = set_lr(progress(step, elapsed))
+    while step < stop_at and not (budget and elapsed >= budget):
         epoch, pos = divmod(step, per_epoch)
         if epoch not in epoch_batches:
             epoch_batches = {epoch: make_batches(lengths, cfg.batch_size, cfg.seed, epoch)}
@@ -243,38 +265,36 @@ def train_student(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        sched.step()
         step += 1
         seqs += len(b)
         toks += int(mask.sum())
         for k, v in parts.items():
             parts_acc[k] = parts_acc.get(k, 0.0) + v
         elapsed = time.time() - run_start
-        if step % cfg.log_every_steps == 0 or step == stop_at:
+        lr = set_lr(progress(step, elapsed))
+        finished = step == stop_at or (budget and elapsed >= budget)
+        if step % cfg.log_every_steps == 0 or finished:
             dt = max(time.time() - t_mark, 1e-9)
             n = cfg.log_every_steps if step % cfg.log_every_steps == 0 else step % cfg.log_every_steps
             msg = " ".join(f"{k} {v / n:.4f}" for k, v in parts_acc.items())
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": sched.get_last_lr()[0], "seq_s": seqs / dt}
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "seq_s": seqs / dt}
             rec.update({k: v / n for k, v in parts_acc.items()})
-            if step % cfg.eval_every_steps == 0 or step == cfg.steps:
+            if step % cfg.eval_every_steps == 0 or finished:
                 rec["stsb_dev"] = dev_score()
                 msg += f" stsb_dev {rec['stsb_dev']:.2f}" if rec["stsb_dev"] is not None else ""
             history.append(rec)
             if show_progress:
                 log(
-                    f"step {step}/{cfg.steps} {msg} lr {rec['lr']:.2e} {seqs / dt:.0f} seq/s "
+                    f"step {step} {msg} lr {rec['lr']:.2e} {seqs / dt:.0f} seq/s "
                     f"{toks / dt:.0f} tok/s elapsed {elapsed / 60:.1f} min"
                 )
             t_mark, seqs, toks, parts_acc = time.time(), 0, 0, {}
         if time.time() - last_ckpt > cfg.checkpoint_every_s:
             checkpoint()
             last_ckpt = time.time()
-        if cfg.time_limit_s and elapsed > cfg.time_limit_s:
-            log(f"student: time limit reached at step {step}")
-            break
     checkpoint()
     (out / "train_history.json").write_text(json.dumps(history, indent=1))
-    if step < cfg.steps and not (cfg.time_limit_s and elapsed > cfg.time_limit_s):
+    if not (step >= cfg.steps or (budget and elapsed >= budget)):
         log(f"student: stopped at step {step}/{cfg.steps}; run again to resume")
         return None
     _save(final, {"model": model.state_dict(), "config": model.config.to_dict(), "steps": step, "elapsed": elapsed})

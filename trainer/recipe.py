@@ -59,8 +59,8 @@ class TrainConfig:
     log_every_steps: int = 50
     threads: int = 2
     seed: int = 13
-    # stop early (saving a checkpoint) after this many seconds; 0 = no limit
-    time_limit_s: float = 0.0
+    # > 0: train for this many seconds of wall time, the lr cycle following time instead of `steps`
+    time_budget_s: float = 0.0
 
 
 @dataclass
