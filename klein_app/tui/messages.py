@@ -1,0 +1,49 @@
+"""Messages worker threads post to the app (post_message is thread-safe and never blocks the worker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+
+class BackendReady(Message):
+    """The index is open; screens may query it."""
+
+
+class BackendFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class IndexProgress(Message):
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
+
+
+class IndexFinished(Message):
+    """A run ended (or the index changed): fresh totals, a one-line summary, or an error."""
+
+    def __init__(self, summary: str = "", error: str = "", n_files: int | None = None, n_chunks: int | None = None) -> None:
+        super().__init__()
+        self.summary = summary
+        self.error = error
+        self.n_files = n_files
+        self.n_chunks = n_chunks
+
+
+class WatchEvent(Message):
+    """The watcher changed the index (or reported progress while doing so)."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ModelState(Message):
+    def __init__(self, state: str, error: str = "") -> None:
+        super().__init__()
+        self.state = state
+        self.error = error

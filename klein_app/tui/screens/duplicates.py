@@ -1,0 +1,188 @@
+"""Duplicate files grouped, the most wasted space first. Mark two to compare; copy paths. Never deletes."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode
+
+from klein_app.tui.widgets.footer import key_footer
+from klein_app.tui.widgets.nav_bar import NavBar
+from klein_app.tui.formatting import error_line, human_size, short_path
+from klein_app.tui.records import DupFile, DupGroup
+from klein_app.tui.summaries import sort_groups
+from klein_app.tui.widgets.status_bar import StatusBar
+
+NO_DUPES = "No duplicate files found in the index."
+LOADING = "Looking for duplicates…"
+
+
+def group_label(group: DupGroup) -> Text:
+    label = Text()
+    label.append(f"{human_size(group.wasted_bytes):>9} wasted  ", style="bold")
+    label.append(f"{len(group.files)} files  ")
+    if group.kind == "exact":
+        label.append("exact copies", style="bold green")
+    else:
+        label.append(f"near-duplicates ~{group.similarity:.2f}", style="yellow")
+    return label
+
+
+def file_label(f: DupFile, marked: bool) -> Text:
+    label = Text("[x] " if marked else "[ ] ", style="bold cyan" if marked else "dim")
+    label.append(f"{human_size(f.size):>9}  ")
+    label.append(short_path(f.path))
+    return label
+
+
+class DuplicatesScreen(Screen):
+    BINDINGS = [
+        Binding("space", "mark", "Mark", priority=True),
+        Binding("c", "compare", "Compare"),
+        Binding("y", "copy", "Copy path"),
+        Binding("Y", "copy_group", "Copy group", show=False),
+        Binding("o", "open", "Open"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[DupGroup] = []
+        self.marked: list[str] = []
+        self._loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("duplicates")
+        with Vertical(id="dupes-pane"):
+            yield Static(LOADING, id="dupes-message")
+            yield Tree("duplicates", id="dupes")
+        yield Static("Space marks a file; mark two and press C to compare. Nothing is ever deleted.", id="dupes-hint")
+        yield StatusBar(id="status")
+        yield key_footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#dupes-pane").border_title = "Duplicates"
+        tree = self.query_one(Tree)
+        tree.show_root = False
+        tree.display = False
+        if (signal := getattr(self.app, "index_signal", None)) is not None:
+            signal.subscribe(self, lambda _: self._stale())
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        if not self._loaded:
+            self.action_refresh()
+
+    def _stale(self) -> None:
+        # Re-grouping is costly; redo it on the next visit, or now if the screen is showing.
+        self._loaded = False
+        if self.is_current:
+            self.action_refresh()
+
+    @work(thread=True, exclusive=True, group="dupes", exit_on_error=False)
+    def action_refresh(self) -> None:
+        self.app.call_from_thread(self._message, LOADING)
+        try:
+            groups = self.app.backend.duplicates()
+        except Exception as exc:
+            self.app.call_from_thread(self._message, f"Cannot find duplicates: {error_line(exc)}", True)
+            return
+        self.app.call_from_thread(self.show_groups, groups)
+
+    def _message(self, text: str, error: bool = False) -> None:
+        msg = self.query_one("#dupes-message", Static)
+        msg.update(text)
+        msg.set_class(error, "-error")
+        msg.display = True
+        self.query_one(Tree).display = False
+
+    def show_groups(self, groups: list[DupGroup]) -> None:
+        self._loaded = True
+        groups = sort_groups(groups)
+        self.groups = groups
+        self.marked = [p for p in self.marked if any(p == f.path for g in groups for f in g.files)]
+        tree = self.query_one(Tree)
+        tree.clear()
+        if not groups:
+            self._message(NO_DUPES)
+            return
+        wasted = sum(g.wasted_bytes for g in groups)
+        self.query_one("#dupes-pane").border_title = f"Duplicates ({len(groups)} groups, {human_size(wasted)} wasted)"
+        for group in groups:
+            node = tree.root.add(group_label(group), data=group, expand=True)
+            for f in group.files:
+                node.add_leaf(file_label(f, f.path in self.marked), data=f)
+        self.query_one("#dupes-message").display = False
+        tree.display = True
+        tree.move_cursor(tree.root.children[0] if tree.root.children else None)
+
+    def _current(self) -> TreeNode | None:
+        return self.query_one(Tree).cursor_node
+
+    def _current_file(self) -> DupFile | None:
+        node = self._current()
+        return node.data if node is not None and isinstance(node.data, DupFile) else None
+
+    def action_mark(self) -> None:
+        node = self._current()
+        if node is None or not isinstance(node.data, DupFile):
+            return
+        path = node.data.path
+        if path in self.marked:
+            self.marked.remove(path)
+        else:
+            self.marked = [*self.marked, path][-2:]
+        self._relabel()
+
+    def _relabel(self) -> None:
+        for group_node in self.query_one(Tree).root.children:
+            for leaf in group_node.children:
+                leaf.set_label(file_label(leaf.data, leaf.data.path in self.marked))
+
+    def action_compare(self) -> None:
+        pair = list(self.marked)
+        if len(pair) != 2:
+            node = self._current()
+            group = node.data if node is not None and isinstance(node.data, DupGroup) else None
+            if group is None and node is not None and node.parent is not None:
+                group = node.parent.data if isinstance(node.parent.data, DupGroup) else None
+            if group is not None and len(group.files) == 2:
+                pair = [group.files[0].path, group.files[1].path]
+        if len(pair) != 2:
+            self.notify("Mark two files with Space, then press C.", severity="warning")
+            return
+        from klein_app.tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(pair[0], pair[1]))
+
+    def action_copy(self) -> None:
+        paths = list(self.marked) or ([f.path] if (f := self._current_file()) else [])
+        self._copy(paths)
+
+    def action_copy_group(self) -> None:
+        node = self._current()
+        group = node.data if node is not None and isinstance(node.data, DupGroup) else None
+        if group is None and node is not None and node.parent is not None and isinstance(node.parent.data, DupGroup):
+            group = node.parent.data
+        self._copy([f.path for f in group.files] if group else [])
+
+    def _copy(self, paths: list[str]) -> None:
+        if not paths:
+            return
+        self.app.copy_to_clipboard("\n".join(paths))
+        self.notify(f"Copied {len(paths)} path{'s' if len(paths) > 1 else ''} to the clipboard.", timeout=3)
+
+    def action_open(self) -> None:
+        f = self._current_file()
+        if f is not None:
+            self.app.open_file(f.path, None)
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        if isinstance(event.node.data, DupFile):
+            self.action_mark()

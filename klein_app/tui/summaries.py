@@ -1,0 +1,51 @@
+"""Pure roll-ups and orderings of what the index returns, for the screens."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from klein_app.tui.records import DupGroup, FileRow, FolderRow
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def folder_rows(folders: Iterable[str], files: Iterable[FileRow], *, busy: bool, watching: bool) -> list[FolderRow]:
+    """One row per watched folder: indexed files, chunks, skipped files and a one-word state."""
+    folders = list(folders)
+    counts = {f: [0, 0, 0] for f in folders}
+    for row in files:
+        owner = row.folder if row.folder in counts else next((f for f in folders if _under(row.path, f)), None)
+        if owner is None:
+            continue
+        if row.status == "indexed":
+            counts[owner][0] += 1
+            counts[owner][1] += row.n_chunks
+        else:
+            counts[owner][2] += 1
+    rows = []
+    for folder in folders:
+        if not os.path.isdir(folder):
+            state = "missing"
+        elif busy:
+            state = "indexing"
+        elif watching:
+            state = "watching"
+        else:
+            state = "indexed"
+        n_files, n_chunks, n_skipped = counts[folder]
+        rows.append(FolderRow(folder, n_files, n_chunks, n_skipped, state))
+    return rows
+
+
+def skipped_files(files: Iterable[FileRow], folder: str | None = None) -> list[FileRow]:
+    """Files the index holds no chunks for, with their reasons, sorted by reason then path."""
+    rows = [f for f in files if f.status != "indexed" and (folder is None or f.folder == folder or _under(f.path, folder))]
+    return sorted(rows, key=lambda f: (f.skip_reason, f.path))
+
+
+def sort_groups(groups: Iterable[DupGroup]) -> list[DupGroup]:
+    """The most space to win back first; exact copies before near ones on a tie; then by path (stable)."""
+    return sorted(groups, key=lambda g: (-g.wasted_bytes, g.kind != "exact", g.files[0].path if g.files else ""))

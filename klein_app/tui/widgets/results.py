@@ -1,0 +1,51 @@
+"""The search results list: score, file and line range, then a one-line snippet with matches highlighted."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from klein_app.tui.formatting import highlight, short_path, snippet_window, strip_markers
+from klein_app.tui.records import Hit
+
+
+def hit_prompt(hit: Hit, terms: list[str], width: int = 160) -> Text:
+    lines = f":{hit.start_line}" if hit.start_line == hit.end_line else f":{hit.start_line}-{hit.end_line}"
+    more = f"  +{hit.other_hits}" if hit.other_hits else ""
+    head = Text(no_wrap=True, overflow="ellipsis")
+    head.append(f"{hit.score:6.3f} ", style="bold")
+    head.append(short_path(hit.path, width=max(12, width - 7 - len(lines) - len(more))), style="bold")
+    head.append(lines)
+    head.append(more, style="dim")
+    body = strip_markers(hit.snippet) if hit.snippet else hit.text
+    snippet = highlight("       " + snippet_window(body, terms, width=max(40, width - 8)), terms)
+    snippet.stylize("dim", 0, 7)
+    snippet.no_wrap = True
+    snippet.overflow = "ellipsis"
+    # OptionList wraps long prompts; each row must stay one line, so cut them here.
+    head.truncate(width, overflow="ellipsis")
+    snippet.truncate(width, overflow="ellipsis")
+    return Text("\n").join([head, snippet])
+
+
+class ResultsList(OptionList):
+    """Holds the hits it shows, so a highlighted row maps back to its file and lines."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hits: list[Hit] = []
+
+    def show_hits(self, hits: list[Hit], terms: list[str]) -> None:
+        self.hits = list(hits)
+        # While hidden this list has no size yet; its pane always has one.
+        pane = self.parent if self.parent is not None else self
+        width = max(30, pane.content_size.width - 2) if pane.content_size.width else 100
+        self.set_options(Option(hit_prompt(h, terms, width), id=str(i)) for i, h in enumerate(self.hits))
+        if self.hits:
+            self.highlighted = 0
+
+    def current_hit(self) -> Hit | None:
+        if self.highlighted is None or not (0 <= self.highlighted < len(self.hits)):
+            return None
+        return self.hits[self.highlighted]
