@@ -40,11 +40,11 @@ def build_filters(
 ) -> Filters:
     clauses = []
     if path_glob:
-        clauses.append(f"regexp_match(path, {sql_string(glob_to_regex(path_glob))})")
+        clauses.append(f"regexp_like(path, {sql_string(glob_to_regex(path_glob))})")
     ext_list = parse_exts(exts)
     if ext_list:
         pattern = r"(?i)\.(" + "|".join(re.escape(e) for e in ext_list) + ")$"
-        clauses.append(f"regexp_match(path, {sql_string(pattern)})")
+        clauses.append(f"regexp_like(path, {sql_string(pattern)})")
     where = " AND ".join(clauses) if clauses else None
     return Filters(where=where, since=parse_since(since, now=now))
 

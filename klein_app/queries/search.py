@@ -8,7 +8,6 @@ goes through the files table (the chunks table has no mtime).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,7 +18,7 @@ from klein_app.queries.errors import EmptyIndexError, EmptyQueryError, ModelMism
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
 from klein_app.queries.grouping import group_by_file
-from klein_app.queries.snippets import Snippet, make_snippet
+from klein_app.queries.snippets import WORD, Snippet, make_snippet
 
 Mode = Literal["hybrid", "vector", "text"]
 MODES: tuple[str, ...] = ("hybrid", "vector", "text")
@@ -35,7 +34,6 @@ MAX_TEXT_TERMS = 64
 # Up to this many files matching --since become an `IN (...)` prefilter; beyond it, post-filtering.
 MAX_PREFILTER_PATHS = 2_000
 
-_WORDS = re.compile(r"[^\W_]+")
 _COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text"]
 
 
@@ -80,7 +78,7 @@ def search(
     query = (query or "").strip()
     if not query:
         raise EmptyQueryError("the query is empty")
-    if not _WORDS.search(query):
+    if not WORD.search(query):
         raise EmptyQueryError("the query has no words or numbers to search for")
     check_searchable(store, model)
     filters = build_filters(path_glob, exts, since)
@@ -180,7 +178,7 @@ def text_chunks(
     Without a full-text index (it is built after the first batch) text mode says so; hybrid quietly uses
     the vector ranking alone.
     """
-    terms = _WORDS.findall(query)[:MAX_TEXT_TERMS]
+    terms = WORD.findall(query)[:MAX_TEXT_TERMS]
     if not terms:
         return []
     q = store.chunks_table.search(" ".join(terms), query_type="fts")

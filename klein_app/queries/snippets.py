@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_WORD = re.compile(r"[^\W_]+")
+# Letters and digits, plus the combining marks of Indic, Thai and similar scripts, which Python's \w leaves
+# out ("परीक्षण" must stay one word); the full-text index's tokenizer keeps them too.
+WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f])+")
 _SPACE = re.compile(r"\s+")
 # Spans split only by one of these are shown as one mark: "ERR_4711", "foo.bar", "x-ray".
 _JOINERS = {"_", "-", ".", "/", ":"}
@@ -50,7 +52,7 @@ def stem(word: str) -> str:
 def query_terms(query: str) -> list[str]:
     """The distinct, case-folded words of a query worth highlighting, in order of first appearance."""
     terms: list[str] = []
-    for match in _WORD.finditer(query):
+    for match in WORD.finditer(query):
         word = match.group().casefold()
         if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
@@ -66,7 +68,7 @@ def find_term_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     wanted = {t for t in terms} | {stem(t) for t in terms}
     spans = [
         (m.start(), m.end())
-        for m in _WORD.finditer(text)
+        for m in WORD.finditer(text)
         if m.group().casefold() in wanted or stem(m.group()) in wanted
     ]
     # Scripts written without spaces (CJK, Thai) form one long "word": fall back to substring search.

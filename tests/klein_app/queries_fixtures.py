@@ -15,6 +15,32 @@ import numpy as np
 import klein_model
 
 
+# Distinct topics, one file each, plus an exact identifier only the full-text index can pin down.
+TOPICS = {
+    "cooking/bread.md": "# Baking bread\n\nMix flour, water, salt and yeast. Knead the dough for ten minutes, "
+    "let it rise for two hours, then bake at 230 degrees until the crust is brown.\n",
+    "cooking/soup.txt": "Tomato soup: roast tomatoes with garlic and onion, blend with stock, season with basil.\n",
+    "space/mars.md": "Mars is the fourth planet from the Sun. Rovers such as Curiosity study its red dusty surface "
+    "and search for signs of ancient water.\n",
+    "space/telescope.txt": "The telescope gathers light with a large mirror; astronomers observe distant galaxies "
+    "and nebulae through it.\n",
+    "code/server.py": "def handle_request(request):\n    \"\"\"Answer an HTTP request with ERR_4711 on failure.\"\"\"\n"
+    "    if not request.ok:\n        return 'ERR_4711'\n    return 'ok'\n",
+    "notes/garden.md": "Plant tomatoes in spring after the last frost. Water the garden every morning and pull "
+    "the weeds weekly.\n",
+}
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write {relative path: text} under root; returns root."""
+    root = Path(root)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
