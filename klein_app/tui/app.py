@@ -1,7 +1,9 @@
-"""The klein-search TUI: the app shell that owns the backend, indexing, the watcher and the status.
+"""The klein-search TUI: the app shell that owns the backend, the watcher and the status line.
 
-Screens are Textual modes (F2-F5); they query `app.backend` from their own worker threads and listen to
-`status_signal` (status bar) and `index_signal` (the index changed: refresh what you show).
+Screens are Textual modes (F2-F5). They query `app.backend` from their own worker threads and listen to
+`status_signal` (what the status bar shows) and `index_signal` (the index changed: refresh what you show).
+Indexing runs in the watcher's thread (a full pass at start, then changes as they happen); its events
+reach the UI thread as messages, never by touching widgets from another thread.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from klein_app.tui import messages
 from klein_app.tui.backend import Backend
 from klein_app.tui.formatting import error_line, short_path
 from klein_app.tui.opener import launch_detached, open_command
-from klein_app.tui.progress import Throttle, apply_progress
+from klein_app.tui.progress import apply_progress
 from klein_app.tui.records import IndexStatus
 from klein_app.tui.screens.clusters import ClustersScreen
 from klein_app.tui.screens.duplicates import DuplicatesScreen
 from klein_app.tui.screens.folders import FoldersScreen
 from klein_app.tui.screens.help import HelpScreen
 from klein_app.tui.screens.search import SearchScreen
+
+# Watcher event kinds worth a toast; progress and "indexed" go to the status bar instead.
+_WARN_KINDS = {"polling": "warning", "folder-missing": "warning", "error": "error"}
 
 
 class KleinApp(App[int]):
@@ -47,15 +52,14 @@ class KleinApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, backend: Backend, *, auto_index: bool = True, watch: bool = True) -> None:
+    def __init__(self, backend: Backend, *, watch: bool = True, warm_model: bool = True) -> None:
         super().__init__()
         self.backend = backend
-        self.auto_index = auto_index
         self.watch_folders = watch
+        self.warm_model = warm_model
         self.status = IndexStatus()
         self.status_signal: Signal[IndexStatus] = Signal(self, "status")
         self.index_signal: Signal[None] = Signal(self, "index")
-        self._throttle = Throttle()
 
     # --- status --------------------------------------------------------------------------------
 
@@ -63,10 +67,7 @@ class KleinApp(App[int]):
         self.status = dataclasses.replace(self.status, **changes)
         self.status_signal.publish(self.status)
 
-    def _index_changed(self) -> None:
-        self.index_signal.publish(None)
-
-    # --- start-up ------------------------------------------------------------------------------
+    # --- start-up: open the index, warm the model, start watching ------------------------------
 
     def on_mount(self) -> None:
         self._startup()
@@ -76,22 +77,16 @@ class KleinApp(App[int]):
         backend = self.backend
         try:
             backend.open()
+            self.post_message(messages.BackendReady())
+            self._post_totals()
+            if self.watch_folders:
+                self._start_watcher()
+            if self.warm_model and (backend.folders() or backend.has_index()):
+                # Load it now, not on the first keystroke; the watcher's first pass may be loading it already.
+                self._load_model()
+                self._post_totals()
         except Exception as exc:
             self.post_message(messages.BackendFailed(error_line(exc)))
-            return
-        self.post_message(messages.BackendReady())
-        self._post_totals()
-        try:
-            folders = backend.folders()
-        except Exception as exc:
-            self.post_message(messages.BackendFailed(error_line(exc)))
-            return
-        if folders or backend.has_index():
-            self._load_model()
-        if folders and self.auto_index:
-            self._index_blocking(None)
-        if folders and self.watch_folders:
-            self._start_watcher()
 
     def _load_model(self) -> bool:
         self.post_message(messages.ModelState("loading"))
@@ -104,6 +99,7 @@ class KleinApp(App[int]):
         return True
 
     def _post_totals(self, summary: str = "") -> None:
+        """Count what the index holds (worker thread) and tell the UI thread."""
         try:
             n_files, n_chunks = self.backend.totals()
         except Exception as exc:
@@ -116,89 +112,77 @@ class KleinApp(App[int]):
         self.set_status(phase="idle")
 
     @on(messages.BackendFailed)
-    def _failed(self, event: messages.BackendFailed) -> None:
+    def _handle_backend_failed(self, event: messages.BackendFailed) -> None:
         self.set_status(phase="error", message=event.error, busy=False)
         self.notify(event.error, title="Cannot open the index", severity="error", timeout=10)
 
     @on(messages.ModelState)
-    def _model_state(self, event: messages.ModelState) -> None:
+    def _handle_model_state(self, event: messages.ModelState) -> None:
         self.set_status(model=event.state)
         if event.error:
             self.notify(event.error, title="Cannot load the model", severity="error", timeout=10)
 
-    # --- indexing ------------------------------------------------------------------------------
+    # --- indexing runs the app starts itself (re-index; or everything when not watching) --------
 
     def start_indexing(self, paths: list[str] | None = None) -> None:
-        """Index (or re-index) some folders, or all of them, in the background."""
+        """Index (or re-check) some folders, or all of them, in the background."""
         self._index_worker(paths)
 
     @work(thread=True, group="index", exit_on_error=False)
     def _index_worker(self, paths: list[str] | None) -> None:
-        self.backend.stop_watcher()
-        self._index_blocking(paths)
-        if self.watch_folders:
-            self._start_watcher()
-
-    def _index_blocking(self, paths: list[str] | None) -> None:
         self.post_message(messages.IndexProgress(_Phase("starting")))
-        if not self.backend.model_loaded() and not self._load_model():
-            self.post_message(messages.IndexFinished(error="indexing needs the model"))
-            return
         try:
-            report = self.backend.index(paths, progress=self._indexer_callback)
+            report = self.backend.index(paths, progress=lambda e: self.post_message(messages.IndexProgress(e)))
         except Exception as exc:
             self.post_message(messages.IndexFinished(error=error_line(exc)))
             return
         self._post_totals(summary=_report_line(report))
 
-    def _indexer_callback(self, event) -> None:
-        # Called on the indexer's thread.
-        if self._throttle.allow(event):
-            self.post_message(messages.IndexProgress(event))
-
     @on(messages.IndexProgress)
-    def _progress(self, event: messages.IndexProgress) -> None:
-        self.set_status(**dataclasses.asdict(apply_progress(self.status, event.event)))
+    def _handle_progress(self, event: messages.IndexProgress) -> None:
+        if getattr(event.event, "phase", "") != "done":
+            self.set_status(**_fields(apply_progress(self.status, event.event)))
 
     @on(messages.IndexFinished)
-    def _finished(self, event: messages.IndexFinished) -> None:
-        phase = "watching" if self.backend.watching else "idle"
+    def _handle_finished(self, event: messages.IndexFinished) -> None:
         if self.status.phase == "error" and not self.status.busy:
-            return
+            return  # the index never opened; keep saying so
         counts = {} if event.n_files is None else {"n_files": event.n_files, "n_chunks": event.n_chunks}
+        phase = "watching" if self.backend.watching else "idle"
         self.set_status(phase=phase, busy=False, message=event.summary, eta_s=None, chunks_per_s=0.0, **counts)
         if event.error:
-            self.notify(event.error, title="Indexing failed", severity="error", timeout=10)
-        self._index_changed()
+            self.notify(event.error, title="Indexing", severity="error", timeout=10)
+        self.index_signal.publish(None)
 
-    # --- watching ------------------------------------------------------------------------------
+    # --- the watcher ---------------------------------------------------------------------------
 
     def _start_watcher(self) -> None:
         try:
-            self.backend.start_watcher(on_event=self._watcher_callback)
+            self.backend.start_watcher(on_event=lambda ev: self.post_message(messages.WatchEvent(ev)))
         except Exception as exc:
-            self.post_message(messages.IndexFinished(error=f"cannot watch folders: {error_line(exc)}"))
-            return
-        self.post_message(messages.WatchEvent(None))
-
-    def _watcher_callback(self, event) -> None:
-        # Called on the watcher's thread.
-        if event is None or getattr(event, "phase", None) is None or self._throttle.allow(event):
-            self.post_message(messages.WatchEvent(event))
+            self.post_message(messages.IndexFinished(error=f"not watching folders: {error_line(exc)}"))
 
     @on(messages.WatchEvent)
-    def _watch_event(self, event: messages.WatchEvent) -> None:
+    def _handle_watch_event(self, event: messages.WatchEvent) -> None:
         ev = event.event
-        if ev is not None and getattr(ev, "phase", None) is not None and getattr(ev, "phase") != "done":
-            self.set_status(**dataclasses.asdict(apply_progress(self.status, ev)))
-            return
-        if self.status.busy and ev is None:
-            return
-        self._refresh_totals()
+        kind = getattr(ev, "kind", "")
+        if kind == "progress" and getattr(ev, "progress", None) is not None:
+            self._handle_progress(messages.IndexProgress(ev.progress))
+        elif kind == "indexed":
+            self._refresh_totals(_report_line(getattr(ev, "report", None)))
+        elif kind in _WARN_KINDS:
+            self.notify(str(getattr(ev, "message", "")), severity=_WARN_KINDS[kind], timeout=8)
+            if kind == "error":
+                self._refresh_totals()
 
     @work(thread=True, exclusive=True, group="totals", exit_on_error=False)
-    def _refresh_totals(self) -> None:
-        self._post_totals()
+    def _refresh_totals(self, summary: str = "") -> None:
+        self._post_totals(summary)
+
+    def after_folder_added(self, folder: str) -> None:
+        # A running watcher picks the folder up itself; without one, index it now.
+        if not self.backend.watching:
+            self.start_indexing([folder])
 
     # --- folders -------------------------------------------------------------------------------
 
@@ -207,16 +191,13 @@ class KleinApp(App[int]):
 
     @work(thread=True, group="index", exit_on_error=False)
     def _remove_worker(self, folder: str) -> None:
-        self.backend.stop_watcher()
         try:
             self.backend.remove_folder(folder)
         except Exception as exc:
             self.call_from_thread(self.notify, error_line(exc), severity="error")
         else:
-            self.call_from_thread(self.notify, f"No longer watching {short_path(folder)}.")
+            self.call_from_thread(self.notify, f"No longer watching {short_path(folder)}; its files are untouched.")
         self._post_totals()
-        if self.watch_folders and self.backend.folders():
-            self._start_watcher()
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -226,8 +207,7 @@ class KleinApp(App[int]):
 
     def open_file(self, path: str, line: int | None, *, system: bool = False) -> None:
         """Open in $EDITOR at the line (suspending the app while it runs), else the system opener."""
-        env = None if not system else {}
-        command = open_command(path, line, env)
+        command = open_command(path, line, {} if system else None)
         if command is None:
             self.notify("Set $EDITOR, or install xdg-open, to open files.", severity="warning")
             return
@@ -250,19 +230,22 @@ class _Phase:
     phase: str
 
 
+def _fields(status: IndexStatus) -> dict:
+    return {f.name: getattr(status, f.name) for f in dataclasses.fields(status)}
+
+
 def _report_line(report) -> str:
+    """`3 indexed, 1 removed`: what a run changed, without timings (they would make captures unstable)."""
     if report is None:
         return ""
-    summary = getattr(report, "summary", None)
-    if callable(summary):
-        try:
-            return str(summary())
-        except Exception:
-            return ""
-    return ""
+    parts = []
+    for name, label in (("indexed", "indexed"), ("removed", "removed"), ("skipped", "skipped"), ("errors", "errors")):
+        value = getattr(report, name, 0)
+        if isinstance(value, int) and value:
+            parts.append(f"{value} {label}")
+    return "last run: " + ", ".join(parts) if parts else ""
 
 
 def run_tui(db: str | None) -> int:
     app = KleinApp(Backend(db))
-    result = app.run()
-    return int(result or 0)
+    return int(app.run() or 0)

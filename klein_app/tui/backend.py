@@ -7,10 +7,8 @@ screens never depend on the shapes of the query dataclasses.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from klein_app.tui.formatting import error_line
@@ -27,13 +25,10 @@ class Backend:
     def __init__(self, db: str | None) -> None:
         self.db = db
         self._ctx: Any = None
-        self._open_error: str = ""
+        self._open_error = ""
         self._ready = threading.Event()
-        self._model_lock = threading.Lock()
-        # One writer at a time: the indexer run by the app and the watcher never write together.
-        self.write_lock = threading.Lock()
         self._watcher: Any = None
-        self._peek: tuple[tuple[str, int], Any] | None = None
+        self._peek: Any = None
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -60,102 +55,61 @@ class Backend:
         return self.wait_ready()
 
     def model(self) -> Any:
-        # The context loads the model lazily; two workers asking at once must not load it twice.
-        ctx = self.ctx
-        with self._model_lock:
-            return ctx.model
+        """The query model (loads it on first use: seconds; the context serialises concurrent loads)."""
+        return self.ctx.model
 
     def model_loaded(self) -> bool:
         ctx = self._ctx
         if ctx is None:
             return False
         loaded = getattr(ctx, "model_loaded", None)
-        if callable(loaded):
-            return bool(loaded())
         if loaded is not None:
-            return bool(loaded)
-        # Until the context says so itself: the query pair is cached once the model has loaded.
+            return bool(loaded() if callable(loaded) else loaded)
         return getattr(ctx, "_query_pair", None) is not None
 
     def close(self) -> None:
         self.stop_watcher()
-        close = getattr(self._ctx, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                pass
 
-    # --- settings ------------------------------------------------------------------------------
+    # --- folders -------------------------------------------------------------------------------
 
     def folders(self) -> list[str]:
-        return [str(f) for f in (getattr(self.ctx.settings, "folders", None) or [])]
+        return [str(f) for f in self.ctx.settings.folders]
 
     def add_folder(self, path: str) -> str:
-        folder = str(Path(path).expanduser().resolve())
-        if not Path(folder).is_dir():
-            raise BackendError(f"not a folder: {path}")
-        current = self.folders()
-        if folder in current:
-            raise BackendError(f"already watched: {folder}")
-        self._save_folders([*current, folder])
-        return folder
+        from klein_app.index.folders import add_folders
 
-    def remove_folder(self, folder: str) -> None:
+        added = _user_errors(add_folders, self.ctx, [path])
+        if not added:
+            raise BackendError(f"already watched (it is inside a watched folder): {path}")
+        self._sync_watcher()
+        return added[0]
+
+    def remove_folder(self, folder: str) -> int:
         """Stop watching a folder and drop its rows from the index. The files on disk are left alone."""
-        current = self.folders()
-        if folder not in current:
-            raise BackendError(f"not watched: {folder}")
-        self._save_folders([f for f in current if f != folder])
-        ctx = self.ctx
-        from klein_app.index import indexer
+        from klein_app.index.folders import remove_folder
 
-        remove = getattr(indexer, "remove_folder", None)
-        with self.write_lock:
-            if callable(remove):
-                remove(ctx, folder)
-            else:
-                # An index run over the remaining folders prunes rows of folders no longer watched.
-                indexer.index_paths(ctx)
-
-    def _save_folders(self, folders: list[str]) -> None:
-        from klein_app.settings import save_settings
-
-        ctx = self.ctx
-        settings = ctx.settings
-        kind = type(getattr(settings, "folders", []) or [])
-        values = [Path(f) if _holds_paths(settings) else f for f in folders]
-        new_folders = tuple(values) if kind is tuple else values
-        if dataclasses.is_dataclass(settings) and getattr(type(settings), "__dataclass_params__").frozen:
-            settings = dataclasses.replace(settings, folders=new_folders)
-            try:
-                ctx.settings = settings
-            except Exception:
-                object.__setattr__(ctx, "settings", settings)
-        else:
-            settings.folders = new_folders
-        save_settings(ctx.paths, settings)
+        removed = _user_errors(remove_folder, self.ctx, folder)
+        self._sync_watcher()
+        return removed
 
     # --- index ---------------------------------------------------------------------------------
 
     def _reader_store(self) -> Any:
         """The store queries read, or None when nothing was ever indexed.
 
-        Before the model has loaded, open the active generation directly, so the Folders screen and
-        the totals show at once instead of waiting for torch.
+        Before the model has loaded, open the active generation directly, so the Folders screen, the
+        totals and text search answer at once instead of waiting for torch.
         """
-        ctx = self.ctx
         if self.model_loaded():
-            return ctx.store
+            return self.ctx.store
         from klein_app.index.store import Store, active_generation
 
-        active = active_generation(ctx.paths.data_dir)
+        active = active_generation(self.ctx.paths.data_dir)
         if not active:
             return None
-        key = (str(active["fingerprint"]), int(active["dim"]))
-        if self._peek is None or self._peek[0] != key:
-            self._peek = (key, Store.open(ctx.paths.data_dir, key[1], key[0], create=False))
-        return self._peek[1]
+        if self._peek is None or self._peek.fingerprint != active.get("fingerprint"):
+            self._peek = Store.open_active(self.ctx.paths.data_dir)
+        return self._peek
 
     def has_index(self) -> bool:
         from klein_app.index.store import active_generation
@@ -176,16 +130,16 @@ class Backend:
     def index(self, paths: list[str] | None, progress: Callable[[Any], None]) -> Any:
         from klein_app.index.indexer import index_paths
 
-        ctx = self.ctx
-        with self.write_lock:
-            return index_paths(ctx, paths=paths, progress=progress)
+        return _user_errors(index_paths, self.ctx, paths, progress=progress)
 
     def start_watcher(self, on_event: Callable[[Any], None]) -> None:
+        """Watch every folder: a full pass first, then changes as they happen (on the watcher's threads)."""
         from klein_app.index.watcher import Watcher
 
         self.stop_watcher()
-        self._watcher = Watcher(self.ctx, on_event=on_event)
-        self._watcher.start()
+        watcher = Watcher(self.ctx, on_event=on_event)
+        _user_errors(watcher.start)
+        self._watcher = watcher
 
     def stop_watcher(self) -> None:
         watcher, self._watcher = self._watcher, None
@@ -195,6 +149,10 @@ class Backend:
             except Exception:
                 pass
 
+    def _sync_watcher(self) -> None:
+        if self._watcher is not None:
+            self._watcher.sync_folders()
+
     @property
     def watching(self) -> bool:
         return self._watcher is not None
@@ -202,27 +160,59 @@ class Backend:
     # --- queries -------------------------------------------------------------------------------
 
     def search(self, query: str, mode: str = "hybrid", path_glob: str | None = None, k: int = 30) -> list[Hit]:
-        from klein_app.queries import search
+        from klein_app.queries import EmptyIndexError, EmptyQueryError, search
 
-        ctx = self.ctx
-        model = self.model() if mode != "text" else _model_if_loaded(self, ctx)
-        results = search(ctx.store, model, query, k=k, mode=mode, path_glob=path_glob or None)
+        if mode == "text" and not self.model_loaded():
+            # Text search needs no model: never make a person wait for one to load.
+            store, model = self._reader_store(), None
+            if store is None:
+                return []
+        else:
+            store, model = self.ctx.store, self.model()
+        try:
+            results = _user_errors(search, store, model, query, k=k, mode=mode, path_glob=path_glob or None)
+        except (EmptyIndexError, EmptyQueryError):
+            return []
         return [_hit(r) for r in results]
 
     def similar(self, path: str, k: int = 15) -> list[SimilarRow]:
         from klein_app.queries import similar
 
-        return [_similar_row(r) for r in similar(self.ctx.store, path, k=k)]
+        return [_similar_row(r) for r in _user_errors(similar, self.ctx.store, path, k=k)]
 
     def duplicates(self, threshold: float = 0.92) -> list[DupGroup]:
-        from klein_app.queries import duplicates
+        from klein_app.queries import EmptyIndexError, duplicates
 
-        return [_dup_group(g) for g in duplicates(self.ctx.store, threshold=threshold, level="file")]
+        try:
+            groups = _user_errors(duplicates, self.ctx.store, threshold=threshold, level="file")
+        except EmptyIndexError:
+            return []
+        return [_dup_group(g) for g in groups]
 
     def clusters(self, n: int | None = None) -> list[ClusterRow]:
-        from klein_app.queries import clusters
+        from klein_app.queries import EmptyIndexError, clusters
 
-        return [_cluster_row(i, c) for i, c in enumerate(clusters(self.ctx.store, n=n))]
+        try:
+            found = _user_errors(clusters, self.ctx.store, n=n)
+        except EmptyIndexError:
+            return []
+        return [_cluster_row(i, c) for i, c in enumerate(found)]
+
+
+def _user_errors(fn: Callable, *args, **kwargs) -> Any:
+    """Call `fn`, turning the backends' user-facing errors into BackendError (one line, no traceback)."""
+    from klein_app.index.folders import FolderError
+    from klein_app.index.lock import IndexBusy
+    from klein_app.queries import EmptyIndexError, EmptyQueryError, QueryError
+
+    try:
+        return fn(*args, **kwargs)
+    except (EmptyIndexError, EmptyQueryError):
+        raise  # callers turn these into an empty result with a friendly message
+    except IndexBusy as exc:
+        raise BackendError(f"another klein-search process is indexing this index ({error_line(exc)})") from exc
+    except (FolderError, QueryError) as exc:
+        raise BackendError(error_line(exc)) from exc
 
 
 # --- conversions: tolerant of dicts and of dataclasses with slightly different field names -------
@@ -236,16 +226,6 @@ def _get(obj: Any, *names: str, default: Any = None) -> Any:
         elif hasattr(obj, name):
             return getattr(obj, name)
     return default
-
-
-def _holds_paths(settings: Any) -> bool:
-    folders = getattr(settings, "folders", None) or []
-    return any(isinstance(f, Path) for f in folders)
-
-
-def _model_if_loaded(backend: Backend, ctx: Any) -> Any:
-    # Text search needs no model: never make a person wait for it to load.
-    return backend.model() if backend.model_loaded() else None
 
 
 def _file_row(row: Any) -> FileRow:
@@ -262,6 +242,12 @@ def _file_row(row: Any) -> FileRow:
 
 
 def _hit(r: Any) -> Hit:
+    snippet = _get(r, "snippet", default="")
+    if isinstance(snippet, str):
+        snippet_text, spans = snippet, ()
+    else:
+        snippet_text = str(_get(snippet, "text", default="") or "")
+        spans = tuple((int(a), int(b)) for a, b in (_get(snippet, "highlights", default=()) or ()))
     return Hit(
         path=str(_get(r, "path", default="")),
         score=float(_get(r, "score", default=0.0) or 0.0),
@@ -269,8 +255,9 @@ def _hit(r: Any) -> Hit:
         end_line=int(_get(r, "end_line", default=1) or 1),
         chunk_index=int(_get(r, "chunk_index", default=0) or 0),
         text=str(_get(r, "text", default="") or ""),
-        snippet=str(_get(r, "snippet", default="") or ""),
+        snippet=snippet_text,
         other_hits=int(_get(r, "other_hits", default=0) or 0),
+        snippet_spans=spans,
     )
 
 
@@ -279,8 +266,8 @@ def _similar_row(r: Any) -> SimilarRow:
 
 
 def _dup_file(f: Any) -> DupFile:
-    if isinstance(f, (str, Path)):
-        return DupFile(path=str(f))
+    if isinstance(f, str):
+        return DupFile(path=f)
     return DupFile(
         path=str(_get(f, "path", default="")),
         size=int(_get(f, "size", default=0) or 0),
@@ -289,29 +276,21 @@ def _dup_file(f: Any) -> DupFile:
 
 
 def _dup_group(g: Any) -> DupGroup:
-    files = _get(g, "files", "members", default=None)
-    if files is None:
-        paths = _get(g, "paths", default=[]) or []
-        sizes = _get(g, "sizes", default=None) or [0] * len(paths)
-        mtimes = _get(g, "mtimes", default=None) or [0.0] * len(paths)
-        files = [DupFile(str(p), int(s or 0), float(m or 0.0)) for p, s, m in zip(paths, sizes, mtimes)]
-    else:
-        files = [_dup_file(f) for f in files]
-    kind = str(_get(g, "kind", "type", default="near") or "near")
-    similarity = float(_get(g, "similarity", "score", "min_similarity", default=1.0) or 0.0)
-    return DupGroup(kind="exact" if kind.startswith("exact") else "near", files=tuple(files), similarity=similarity)
+    items = _get(g, "items", "files", default=None) or _get(g, "paths", default=[]) or []
+    kind = str(_get(g, "kind", default="near") or "near")
+    similarity = float(_get(g, "similarity", default=1.0) or 0.0)
+    return DupGroup(kind="exact" if kind == "exact" else "near", files=tuple(_dup_file(f) for f in items), similarity=similarity)
 
 
 def _cluster_row(i: int, c: Any) -> ClusterRow:
-    paths = _get(c, "paths", "files", default=[]) or []
-    paths = tuple(str(_get(p, "path", default=p)) if not isinstance(p, (str, Path)) else str(p) for p in paths)
-    terms = tuple(str(t) for t in (_get(c, "terms", "top_terms", default=()) or ()))
+    paths = tuple(str(p) for p in (_get(c, "paths", default=()) or ()))
+    terms = tuple(str(t) for t in (_get(c, "terms", default=()) or ()))
     label = _get(c, "label", default=None) or ", ".join(terms[:4]) or f"cluster {i + 1}"
     return ClusterRow(
-        cluster_id=int(_get(c, "cluster_id", "id", default=i) or 0),
+        cluster_id=int(_get(c, "id", "cluster_id", default=i) or 0),
         label=str(label),
         size=int(_get(c, "size", default=len(paths)) or len(paths)),
-        central_path=str(_get(c, "central_path", "central_file", "medoid", default="") or ""),
+        central_path=str(_get(c, "central_path", default="") or ""),
         paths=paths,
         terms=terms,
     )

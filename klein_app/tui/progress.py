@@ -1,9 +1,8 @@
-"""Turning the indexer's progress events into status-bar states, and keeping their rate sane."""
+"""Turning the indexer's progress events into status-bar states."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Any
 
 from klein_app.tui.records import IndexStatus
@@ -28,24 +27,3 @@ def apply_progress(status: IndexStatus, event: Any) -> IndexStatus:
         busy=True,
         message="",
     )
-
-
-class Throttle:
-    """Lets an event through when its phase changes or `interval` has passed, so a fast indexer does not
-    flood the UI thread with repaints."""
-
-    def __init__(self, interval: float = 0.1, clock=time.monotonic) -> None:
-        self.interval = interval
-        self.clock = clock
-        self._last = float("-inf")
-        self._phase: str | None = None
-
-    def allow(self, event: Any) -> bool:
-        now = self.clock()
-        phase = getattr(event, "phase", None)
-        done = getattr(event, "files_total", 0) and getattr(event, "files_done", 0) >= getattr(event, "files_total", 0)
-        if phase != self._phase or done or now - self._last >= self.interval:
-            self._phase = phase
-            self._last = now
-            return True
-        return False

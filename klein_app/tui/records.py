@@ -23,6 +23,7 @@ class Hit:
     text: str = ""
     snippet: str = ""
     other_hits: int = 0
+    snippet_spans: tuple[tuple[int, int], ...] = ()  # matched terms in `snippet`, as character spans
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,7 @@ class FoldersScreen(Screen):
             self.app.call_from_thread(self.notify, error_line(exc), severity="error")
             return
         self.app.call_from_thread(self.notify, f"Watching {short_path(folder)}; indexing it now.")
-        self.app.call_from_thread(self.app.start_indexing, [folder])
+        self.app.call_from_thread(self.app.after_folder_added, folder)
         self.app.call_from_thread(self.action_refresh)
 
     def action_remove(self) -> None:

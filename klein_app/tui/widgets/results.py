@@ -9,6 +9,8 @@ from textual.widgets.option_list import Option
 from klein_app.tui.formatting import highlight, short_path, snippet_window, strip_markers
 from klein_app.tui.records import Hit
 
+MATCH_STYLE = "bold reverse"
+
 
 def hit_prompt(hit: Hit, terms: list[str], width: int = 160) -> Text:
     lines = f":{hit.start_line}" if hit.start_line == hit.end_line else f":{hit.start_line}-{hit.end_line}"
@@ -18,9 +20,16 @@ def hit_prompt(hit: Hit, terms: list[str], width: int = 160) -> Text:
     head.append(short_path(hit.path, width=max(12, width - 7 - len(lines) - len(more))), style="bold")
     head.append(lines)
     head.append(more, style="dim")
-    body = strip_markers(hit.snippet) if hit.snippet else hit.text
-    snippet = highlight("       " + snippet_window(body, terms, width=max(40, width - 8)), terms)
-    snippet.stylize("dim", 0, 7)
+    snippet = Text("       ", style="dim")
+    if hit.snippet and hit.snippet_spans:
+        # The query side marked the matches (with stemming); newlines become spaces so spans stay put.
+        body = Text(hit.snippet.replace("\n", " ").replace("\r", " ").replace("\t", " "))
+        for start, end in hit.snippet_spans:
+            body.stylize(MATCH_STYLE, start, end)
+        snippet.append_text(body)
+    else:
+        body = strip_markers(hit.snippet) if hit.snippet else hit.text
+        snippet.append_text(highlight(snippet_window(body, terms, width=max(40, width - 8)), terms, MATCH_STYLE))
     snippet.no_wrap = True
     snippet.overflow = "ellipsis"
     # OptionList wraps long prompts; each row must stay one line, so cut them here.
