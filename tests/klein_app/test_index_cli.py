@@ -1,0 +1,113 @@
+import json
+
+import pytest
+
+from klein_app.cli import main
+from klein_app.settings import Settings, resolve_paths, save_settings
+
+
+@pytest.fixture
+def db(tmp_path, tiny_model_path):
+    db = tmp_path / "db"
+    save_settings(resolve_paths(str(db)), Settings(model=str(tiny_model_path)))
+    return db
+
+
+@pytest.fixture
+def corpus(tmp_path, make_corpus):
+    return make_corpus(tmp_path / "notes", {"a.md": "apples and pears\n", "b.txt": "boats\n", "bin.dat": b"\x00\x01"})
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_add_index_status_files_remove(capsys, db, corpus):
+    added = run_json(capsys, "--db", str(db), "add", str(corpus))
+    assert added["added"] == [str(corpus)]
+    assert added["report"]["indexed"] == 2 and added["report"]["skipped"] == 1
+
+    report = run_json(capsys, "--db", str(db), "index")
+    assert report["unchanged"] == 3 and report["chunks_embedded"] == 0
+
+    status = run_json(capsys, "--db", str(db), "status")
+    assert status["files"] == 2 and status["chunks"] == 2
+    assert status["folders"][0]["path"] == str(corpus) and status["folders"][0]["exists"]
+    assert status["skipped"] == [{"path": str(corpus / "bin.dat"), "status": "skipped", "reason": "binary file (.dat)"}]
+    assert status["model"]["name"] == "tiny-random" and not status["model"]["rebuild_pending"]
+    assert status["disk_bytes"] > 0
+
+    files = run_json(capsys, "--db", str(db), "files")
+    assert [f["path"] for f in files] == [str(corpus / n) for n in ("a.md", "b.txt", "bin.dat")]
+    assert files[0]["n_chunks"] == 1 and len(files[0]["sha256"]) == 64
+    skipped = run_json(capsys, "--db", str(db), "files", "--skipped")
+    assert [f["skip_reason"] for f in skipped] == ["binary file (.dat)"]
+
+    code, out, _ = run(capsys, "--db", str(db), "status")
+    assert code == 0 and "2 files, 2 chunks, 1 skipped" in out
+
+    removed = run_json(capsys, "--db", str(db), "remove", str(corpus))
+    assert removed["files_forgotten"] == 3
+    status = run_json(capsys, "--db", str(db), "status")
+    assert status["files"] == 0 and status["chunks"] == 0 and status["folders"] == []
+
+
+def test_index_of_given_paths(capsys, db, corpus, tmp_path):
+    run_json(capsys, "--db", str(db), "add", str(corpus))
+    (corpus / "c.md").write_text("cherries\n")
+    report = run_json(capsys, "--db", str(db), "index", str(corpus / "c.md"))
+    assert report["indexed"] == 1 and report["files_seen"] == 1
+    code, _, err = run(capsys, "--db", str(db), "index", str(tmp_path))
+    assert code == 2 and "not inside a watched folder" in err
+
+
+def test_user_errors_are_one_line(capsys, db, tmp_path, corpus):
+    code, out, err = run(capsys, "--db", str(db), "index")
+    assert code == 2 and "no folders are watched" in err and "Traceback" not in err
+    code, out, err = run(capsys, "--db", str(db), "add", str(tmp_path / "nope"))
+    assert code == 2 and "not a folder" in err
+    code, out, err = run(capsys, "--db", str(db), "remove", str(tmp_path / "nope"))
+    assert code == 2 and "not a watched folder" in err
+
+
+def test_bad_model_is_a_clear_error(capsys, tmp_path, corpus):
+    db = tmp_path / "db2"
+    save_settings(resolve_paths(str(db)), Settings(model=str(tmp_path / "no-model")))
+    code, _, err = run(capsys, "--db", str(db), "add", str(corpus))
+    assert code == 2 and "cannot load the model" in err
+
+
+def test_locked_index_is_a_clear_error(capsys, db, corpus):
+    from klein_app.context import open_context
+    from klein_app.index.lock import hold_index
+
+    run_json(capsys, "--db", str(db), "add", str(corpus))
+    holder = open_context(str(db))
+    with hold_index(holder):
+        code, _, err = run(capsys, "--db", str(db), "index")
+    assert code == 2 and "another klein-search process" in err
+
+
+def test_corrupt_index_error_and_rebuild(capsys, db, corpus):
+    from klein_app.index.store import active_generation
+
+    run_json(capsys, "--db", str(db), "add", str(corpus))
+    gen = db / "index" / active_generation(db)["generation"]
+    for manifest in (gen / "files.lance" / "_versions").iterdir():
+        manifest.write_bytes(b"garbage")
+    code, _, err = run(capsys, "--db", str(db), "status")
+    assert code == 2 and "index --rebuild" in err
+    code, _, err = run(capsys, "--db", str(db), "index")
+    assert code == 2 and "index --rebuild" in err
+    report = run_json(capsys, "--db", str(db), "index", "--rebuild")
+    assert report["indexed"] == 2
+    assert any(p.name.startswith("broken-") for p in (db / "index").iterdir())  # kept, not deleted
+    assert run_json(capsys, "--db", str(db), "status")["files"] == 2
