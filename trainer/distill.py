@@ -53,16 +53,19 @@ def tokenize(tokenizer, texts: Sequence[str], max_len: int) -> list[list[int]]:
     return out
 
 
-def make_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
-    """Length-bucketed batches in a shuffled order, the same for the same (seed, epoch) so resume is exact."""
-    rng = np.random.default_rng([seed, epoch])
-    idx = rng.permutation(len(lengths))
-    pool = batch_size * 50
-    batches = []
-    for start in range(0, len(idx), pool):
-        chunk = idx[start : start + pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+def make_batches(
+    lengths: np.ndarray, available: np.ndarray, batch_size: int, seed: int, chunk: int, n_batches: int = 50
+) -> list[np.ndarray]:
+    """The next n_batches length-bucketed batches, drawn without replacement from the texts that have targets.
+
+    The same (seed, chunk, available) gives the same batches, so a resumed run continues the same sequence.
+    Sorting a pool of 50 batches by length before cutting it keeps padding low at little cost to randomness.
+    """
+    rng = np.random.default_rng([seed, chunk])
+    idx = np.flatnonzero(available)
+    take = rng.choice(idx, size=min(len(idx), batch_size * n_batches), replace=False)
+    take = take[np.argsort(lengths[take], kind="stable")]
+    batches = [take[i : i + batch_size] for i in range(0, len(take), batch_size)]
     batches = [b for b in batches if len(b) >= 2]
     return [batches[i] for i in rng.permutation(len(batches))]
 
@@ -150,15 +153,22 @@ def train_student(
     tokenizer,
     teacher,
     texts: Sequence[str],
-    targets: np.ndarray,
+    targets,
     data_dir: Path | None,
     out: Path,
     max_steps: int | None = None,
     show_progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> Path | None:
-    """Train (or resume) the student; returns the final weights' path, or None if stopped early."""
+    """Train (or resume) the student; returns the final weights' path, or None if stopped early.
+
+    `targets` is an (n, dim) array or a TargetPool that a teacher process is still filling.
+    """
     import torch
+
+    from trainer.teacher import TargetPool
+
+    pool = targets if isinstance(targets, TargetPool) else TargetPool.from_array(np.asarray(targets))
 
     cfg, scfg = recipe.train, recipe.student
     torch.set_num_threads(cfg.threads)
@@ -171,7 +181,7 @@ def train_student(
         return final
 
     model = build_student(scfg, tokenizer.get_vocab_size())
-    proj = torch.nn.Linear(scfg.hidden, targets.shape[1])
+    proj = torch.nn.Linear(scfg.hidden, pool.targets.shape[1])
     latest = ckpt_dir / "latest.pt"
     state = torch.load(latest, weights_only=False) if latest.exists() else None
     if state is None and scfg.init == "static":
@@ -211,7 +221,7 @@ def train_student(
 
     ids = tokenize(tokenizer, texts, cfg.max_train_tokens)
     lengths = np.array([len(x) for x in ids])
-    tgt = torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32))
+    tgt = torch.from_numpy(pool.targets)  # shares memory: shards loaded later show up here
     dims = sorted({d for d in scfg.matryoshka_dims if d < scfg.hidden} | {scfg.hidden})
     dev = Path(data_dir) / "sts" / "stsb_dev.tsv" if data_dir else None
 
@@ -238,24 +248,26 @@ def train_student(
         _save(latest, payload)
 
     model.train()
-    epoch_batches: dict[int, list[np.ndarray]] = {}
-    per_epoch = len(make_batches(lengths, cfg.batch_size, cfg.seed, 0))
+    chunk_batches: dict[int, list[np.ndarray]] = {}
+    per_chunk = 50
+    while pool.refresh() < cfg.batch_size and not pool.complete():
+        time.sleep(5)  # the teacher has not written its first shard yet
     total = 10**12 if budget else cfg.steps
     stop_at = total if max_steps is None else min(total, max_steps)
     last_ckpt = time.time()
     t_mark, seqs, toks = time.time(), 0, 0
     run_start = time.time() - elapsed
     parts_acc: dict[str, float] = {}
-    if budget:
-        log(f"student: {budget / 60:.0f} min of batches of {cfg.batch_size} ({per_epoch} per epoch of {len(ids)} texts)")
-    else:
-        log(f"student: {cfg.steps} steps of {cfg.batch_size} ({cfg.steps / per_epoch:.2f} epochs of {len(ids)} texts)")
+    plan = f"{budget / 60:.0f} min" if budget else f"{cfg.steps} steps"
+    log(f"student: {plan} of batches of {cfg.batch_size}; {int(pool.available.sum())}/{len(ids)} texts have targets")
     lr = set_lr(progress(step, elapsed))
     while step < stop_at and not (budget and elapsed >= budget):
-        epoch, pos = divmod(step, per_epoch)
-        if epoch not in epoch_batches:
-            epoch_batches = {epoch: make_batches(lengths, cfg.batch_size, cfg.seed, epoch)}
-        b = epoch_batches[epoch][pos]
+        chunk, pos = divmod(step, per_chunk)
+        if chunk not in chunk_batches:
+            pool.refresh()
+            chunk_batches = {chunk: make_batches(lengths, pool.available, cfg.batch_size, cfg.seed, chunk, per_chunk)}
+        batches = chunk_batches[chunk]
+        b = batches[pos % len(batches)]
         input_ids, mask = pad_batch([ids[i] for i in b])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             h = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
@@ -277,7 +289,8 @@ def train_student(
             dt = max(time.time() - t_mark, 1e-9)
             n = cfg.log_every_steps if step % cfg.log_every_steps == 0 else step % cfg.log_every_steps
             msg = " ".join(f"{k} {v / n:.4f}" for k, v in parts_acc.items())
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "seq_s": seqs / dt}
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "seq_s": seqs / dt,
+                   "texts_with_targets": int(pool.available.sum())}
             rec.update({k: v / n for k, v in parts_acc.items()})
             if step % cfg.eval_every_steps == 0 or finished:
                 rec["stsb_dev"] = dev_score()
@@ -297,6 +310,7 @@ def train_student(
     if not (step >= cfg.steps or (budget and elapsed >= budget)):
         log(f"student: stopped at step {step}/{cfg.steps}; run again to resume")
         return None
-    _save(final, {"model": model.state_dict(), "config": model.config.to_dict(), "steps": step, "elapsed": elapsed})
+    _save(final, {"model": model.state_dict(), "config": model.config.to_dict(), "steps": step, "elapsed": elapsed,
+                  "texts_with_targets": int(pool.available.sum()), "sequences": int(step * cfg.batch_size)})
     log(f"student: done, {step} steps in {elapsed / 60:.1f} min")
     return final

@@ -89,7 +89,8 @@ def teacher_results(recipe, out: Path, data_dir: Path, log=print) -> dict:
     """The teacher on the same sets (cached: it does not change between runs)."""
     path = out / "teacher_eval.json"
     if path.exists():
-        return json.loads(path.read_text())
+        blob = json.loads(path.read_text())
+        return blob.get("results", blob)  # also the file `python -m trainer.evaluate --json` writes
     from trainer.evaluate import evaluate
     from trainer.teacher import load_teacher
 

@@ -61,6 +61,8 @@ class TrainConfig:
     seed: int = 13
     # > 0: train for this many seconds of wall time, the lr cycle following time instead of `steps`
     time_budget_s: float = 0.0
+    # embed with the teacher in a separate process while training samples the texts whose vectors are ready
+    overlap_teacher: bool = False
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -104,23 +106,37 @@ def main(argv: list[str] | None = None) -> int:
         timed("tokenizer", t0)
 
     targets = None
+    teacher_proc = None
     if "teacher" in stages or "student" in stages:
-        from trainer.teacher import embed_cached, load_teacher
+        from trainer.teacher import TargetPool, cache_dir, embed_cached, load_teacher
 
         teacher = load_teacher(recipe.teacher.model, max_length=recipe.teacher.max_length, bf16=recipe.teacher.bf16)
-        t0 = time.time()
-        targets = embed_cached(
-            teacher,
-            texts,
-            out / "teacher_cache",
-            shard_size=recipe.teacher.shard_size,
-            batch_size=recipe.teacher.batch_size,
-            show_progress=not args.no_progress,
-            workers=recipe.teacher.workers,
-            log=log,
-        )
-        log(f"teacher: {targets.shape} ready in {time.time() - t0:.0f}s")
-        timed("teacher", t0)
+        cache_root = out / "teacher_cache"
+        if recipe.train.overlap_teacher and "student" in stages:
+            # its own process (and session), so it keeps its share of the CPU while the student trains
+            cmd = [sys.executable, "-m", "trainer.run", "--recipe", str(args.recipe), "--data", str(args.data),
+                   "--out", str(out), "--stages", "teacher", "--no-progress"]
+            teacher_proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                                            stderr=open(out / "teacher.err", "ab"))
+            targets = TargetPool(len(texts), teacher.dim, cache=cache_dir(cache_root, teacher, texts),
+                                 shard_size=recipe.teacher.shard_size)
+            log(f"teacher: embedding in process {teacher_proc.pid} while the student trains")
+        else:
+            t0 = time.time()
+            targets = embed_cached(
+                teacher,
+                texts,
+                cache_root,
+                shard_size=recipe.teacher.shard_size,
+                batch_size=recipe.teacher.batch_size,
+                show_progress=not args.no_progress,
+                workers=recipe.teacher.workers,
+                order_seed=recipe.train.seed,
+                log=log,
+            )
+            log(f"teacher: {targets.shape} ready in {time.time() - t0:.0f}s")
+            timed("teacher", t0)
+            targets = TargetPool.from_array(targets)
 
     if "student" in stages:
         from trainer.distill import train_student
@@ -139,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
         )
         timed("student", t0)
+        if teacher_proc is not None and teacher_proc.poll() is None:
+            # training is over: vectors the student can no longer use are not worth the CPU
+            teacher_proc.terminate()
+            teacher_proc.wait()
+            log("teacher: stopped with training (finished shards stay cached)")
         if trained is None:
             return 1
 

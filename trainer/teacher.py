@@ -109,6 +109,18 @@ def load_teacher(spec: str | Path, *, max_length: int = 256, bf16: bool = True) 
     return HFTeacher(path, max_length=max_length, bf16=bf16, name=name)
 
 
+def shard_order(n_shards: int, seed: int | None) -> list[int]:
+    """The order shards are embedded in. Texts are stored grouped by source, so a shuffled order lets training
+    that overlaps the teacher pass see every kind of text early."""
+    if seed is None:
+        return list(range(n_shards))
+    return [int(i) for i in np.random.default_rng(seed).permutation(n_shards)]
+
+
+def cache_dir(cache_root: str | Path, teacher: Teacher, texts: Sequence[str]) -> Path:
+    return Path(cache_root) / cache_key(teacher, texts)
+
+
 def cache_key(teacher: Teacher, texts: Sequence[str]) -> str:
     settings = f"{teacher.name}|{getattr(teacher, 'max_length', '')}|{getattr(teacher, 'bf16', '')}"
     return f"{texts_hash(texts)}-{texts_hash([settings])[:8]}"
@@ -123,6 +135,7 @@ def embed_cached(
     batch_size: int = 64,
     show_progress: bool = True,
     workers: int = 1,
+    order_seed: int | None = None,
     log: Callable[[str], None] = print,
 ) -> np.ndarray:
     """Normalised teacher embeddings of texts, computed once (resumable) and read back from .npy shards."""
@@ -131,7 +144,7 @@ def embed_cached(
     meta = {"teacher": teacher.name, "n": len(texts), "dim": teacher.dim, "shard_size": shard_size}
     (cache / "meta.json").write_text(json.dumps(meta, indent=2))
     n_shards = (len(texts) + shard_size - 1) // shard_size
-    todo = [i for i in range(n_shards) if not (cache / f"shard_{i:05d}.npy").exists()]
+    todo = [i for i in shard_order(n_shards, order_seed) if not (cache / f"shard_{i:05d}.npy").exists()]
     if todo:
         log(f"teacher: {len(todo)}/{n_shards} shards to embed into {cache} with {workers} worker(s)")
     if workers > 1 and len(todo) > 1:
@@ -182,3 +195,41 @@ def bf16_fidelity(folder: str | Path, texts: Sequence[str], max_length: int = 25
     t32.bf16 = True
     b = t32.encode(texts)
     return float((a * b).sum(1).mean())
+
+
+class TargetPool:
+    """Teacher vectors by text index, with the indices whose vectors exist so far.
+
+    Built from a finished array, or from a cache folder that a teacher process is still filling: refresh()
+    picks up the shards written since the last call, so training can overlap the teacher pass.
+    """
+
+    def __init__(self, n: int, dim: int, *, cache: Path | None = None, shard_size: int = 8192):
+        self.targets = np.zeros((n, dim), dtype=np.float32)
+        self.available = np.zeros(n, dtype=bool)
+        self.cache, self.shard_size = cache, shard_size
+        self._loaded: set[int] = set()
+
+    @classmethod
+    def from_array(cls, targets: np.ndarray) -> "TargetPool":
+        pool = cls(len(targets), targets.shape[1])
+        pool.targets[:] = targets
+        pool.available[:] = True
+        return pool
+
+    def complete(self) -> bool:
+        return bool(self.available.all())
+
+    def refresh(self) -> int:
+        """Load shards written since the last call; returns how many texts have targets."""
+        if self.cache is not None and not self.complete():
+            n_shards = (len(self.targets) + self.shard_size - 1) // self.shard_size
+            for i in range(n_shards):
+                path = self.cache / f"shard_{i:05d}.npy"
+                if i not in self._loaded and path.exists():
+                    lo = i * self.shard_size
+                    emb = np.load(path)
+                    self.targets[lo : lo + len(emb)] = emb
+                    self.available[lo : lo + len(emb)] = True
+                    self._loaded.add(i)
+        return int(self.available.sum())

@@ -41,3 +41,15 @@ def test_evaluate_cli_on_a_model_folder(tmp_path, tiny_data, tiny_teacher):
     res = json.loads(out.read_text())["results"]
     assert -100 <= res["stsb_dev"]["spearman"] <= 100
     assert 0 <= res["tiny_train"]["ndcg@10"] <= 100
+
+
+def test_training_can_overlap_the_teacher_pass(tmp_path, tiny_data, tiny_recipe):
+    import klein_model
+
+    recipe = tmp_path / "overlap.toml"
+    recipe.write_text(tiny_recipe.read_text().replace("threads = 1\n", "threads = 1\noverlap_teacher = true\n"))
+    out, model_dir = tmp_path / "run", tmp_path / "model"
+    args = ["--recipe", str(recipe), "--data", str(tiny_data), "--out", str(out), "--export", str(model_dir), "--no-progress"]
+    assert main(args + ["--stages", "texts,tokenizer,teacher,student,export"]) == 0
+    assert "while the student trains" in (out / "run.log").read_text()
+    assert klein_model.load(model_dir).encode("a dog").shape == (32,)
