@@ -14,6 +14,28 @@ def _get(res: dict, name: str, key: str):
     return res.get(name, {}).get(key)
 
 
+def speed_lines(report: dict) -> list[str]:
+    """A table from the JSON that bench/embed_speed.py writes."""
+    lines = [
+        "| model | precision | chunks/s, 128 tokens | chunks/s, 256 tokens | one query, ms (p50) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, by_prec in report.get("models", {}).items():
+        for prec, m in by_prec.items():
+            lines.append(
+                f"| {name} | {prec} | {m['chunks_per_s_128']:.0f} | {m['chunks_per_s_256']:.0f} | {m['query_ms_p50']:.1f} |"
+            )
+    up = report.get("speedup_best_precision", {})
+    lines += [
+        "",
+        f"Speed-up over all-MiniLM-L6-v2, each at its best precision: {up.get('chunks_per_s_128', '–')}× at 128 tokens, "
+        f"{up.get('chunks_per_s_256', '–')}× at 256 tokens. Measured by `python bench/embed_speed.py --model assets/klein-v1 "
+        f"--data ../shared/data` on {report.get('machine', 'this machine')} ({report.get('windows')} windows), "
+        "in one run, while other jobs shared the cores: ratios are more stable than the absolute figures.",
+    ]
+    return lines
+
+
 def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     extra = info.get("extra", {})
     recipe = extra.get("recipe", {})
@@ -58,7 +80,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         ]
     lines += ["## Speed", ""]
     if speed:
-        lines += [speed.get("table", "").rstrip(), "", speed.get("note", ""), ""]
+        lines += speed_lines(speed) + [""]
     else:
         lines += ["Not measured for this export; run `python bench/embed_speed.py --model assets/klein-v1 --data ../shared/data`.", ""]
     lines += [
@@ -124,3 +146,25 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def write_card(export_dir, out) -> None:
+    """(Re)write README.md in a model folder from its klein.json and the run folder's history and speed files."""
+    import json
+    from pathlib import Path
+
+    export_dir, out = Path(export_dir), Path(out)
+    info = json.loads((export_dir / "klein.json").read_text())
+    history = json.loads((out / "train_history.json").read_text()) if (out / "train_history.json").exists() else []
+    speed = json.loads((out / "speed.json").read_text()) if (out / "speed.json").exists() else None
+    (export_dir / "README.md").write_text(render_card(info, history, speed), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m trainer.card", description="rewrite a model folder's card")
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--out", required=True, help="the training run folder (history, speed.json)")
+    a = ap.parse_args()
+    write_card(a.model, a.out)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.card import render_card
+from trainer.card import write_card
 
 # files whose content defines the training text, hashed into klein.json
 DATA_FILES = (
@@ -109,7 +109,6 @@ def export_and_evaluate(
 
     _, _, blob = load_student(out)
     texts_meta = json.loads((out / "texts.json").read_text())
-    history = json.loads((out / "train_history.json").read_text()) if (out / "train_history.json").exists() else []
     timings = json.loads((out / "timings.json").read_text()) if (out / "timings.json").exists() else {}
     extra = {
         "recipe": recipe.to_dict(),
@@ -141,7 +140,5 @@ def export_and_evaluate(
     eval_block = {"student": student, "teacher": teacher, "evaluated_with": "python -m trainer.evaluate"}
     (out / "eval.json").write_text(json.dumps(eval_block, indent=2))
     update_klein_extra(export_dir, eval=eval_block)
-    info = json.loads((export_dir / "klein.json").read_text())
-    speed = json.loads((out / "speed.json").read_text()) if (out / "speed.json").exists() else None
-    (export_dir / "README.md").write_text(render_card(info, history, speed), encoding="utf-8")
+    write_card(export_dir, out)
     return export_dir
