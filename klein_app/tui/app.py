@@ -52,11 +52,15 @@ class KleinApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, backend: Backend, *, watch: bool = True, warm_model: bool = True) -> None:
+    def __init__(
+        self, backend: Backend, *, watch: bool = True, warm_model: bool = True, debounce_s: float = 0.25
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.watch_folders = watch
         self.warm_model = warm_model
+        # How long typing must pause before a search runs: long enough to skip half-typed words.
+        self.debounce_s = debounce_s
         self.status = IndexStatus()
         self.status_signal: Signal[IndexStatus] = Signal(self, "status")
         self.index_signal: Signal[None] = Signal(self, "index")

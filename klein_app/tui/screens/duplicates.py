@@ -19,6 +19,8 @@ from klein_app.tui.summaries import sort_groups
 from klein_app.tui.widgets.status_bar import StatusBar
 
 NO_DUPES = "No duplicate files found in the index."
+# T cycles these: near-duplicates from loose to strict, then exact copies only.
+THRESHOLDS = (0.92, 0.95, 0.98, 1.0)
 LOADING = "Looking for duplicates…"
 
 
@@ -47,6 +49,7 @@ class DuplicatesScreen(Screen):
         Binding("y", "copy", "Copy path"),
         Binding("Y", "copy_group", "Copy group", show=False),
         Binding("o", "open", "Open"),
+        Binding("t", "threshold", "Threshold"),
         Binding("r", "refresh", "Refresh"),
     ]
 
@@ -54,6 +57,7 @@ class DuplicatesScreen(Screen):
         super().__init__()
         self.groups: list[DupGroup] = []
         self.marked: list[str] = []
+        self.threshold = THRESHOLDS[0]
         self._loaded = False
 
     def compose(self) -> ComposeResult:
@@ -84,11 +88,22 @@ class DuplicatesScreen(Screen):
         if self.is_current:
             self.action_refresh()
 
-    @work(thread=True, exclusive=True, group="dupes", exit_on_error=False)
+    def action_threshold(self) -> None:
+        self.threshold = THRESHOLDS[(THRESHOLDS.index(self.threshold) + 1) % len(THRESHOLDS)]
+        self.notify(f"Similarity threshold: {self._threshold_text()}", timeout=2)
+        self.action_refresh()
+
+    def _threshold_text(self) -> str:
+        return "exact copies only" if self.threshold >= 1.0 else f"≥ {self.threshold:.2f}"
+
     def action_refresh(self) -> None:
+        self._load(self.threshold)
+
+    @work(thread=True, exclusive=True, group="dupes", exit_on_error=False)
+    def _load(self, threshold: float) -> None:
         self.app.call_from_thread(self._message, LOADING)
         try:
-            groups = self.app.backend.duplicates()
+            groups = self.app.backend.duplicates(threshold=threshold)
         except Exception as exc:
             self.app.call_from_thread(self._message, f"Cannot find duplicates: {error_line(exc)}", True)
             return
@@ -112,7 +127,9 @@ class DuplicatesScreen(Screen):
             self._message(NO_DUPES)
             return
         wasted = sum(g.wasted_bytes for g in groups)
-        self.query_one("#dupes-pane").border_title = f"Duplicates ({len(groups)} groups, {human_size(wasted)} wasted)"
+        self.query_one("#dupes-pane").border_title = (
+            f"Duplicates: {len(groups)} groups, {human_size(wasted)} wasted ({self._threshold_text()})"
+        )
         for group in groups:
             node = tree.root.add(group_label(group), data=group, expand=True)
             for f in group.files:

@@ -20,7 +20,6 @@ from klein_app.tui.widgets.preview import Preview, read_window
 from klein_app.tui.widgets.results import ResultsList
 from klein_app.tui.widgets.status_bar import StatusBar
 
-DEBOUNCE_S = 0.25
 EMPTY_INDEX = "The index is empty. Press F3 to add a folder; results appear here as it is indexed."
 START_TYPING = "Type to search your files by meaning. Ctrl+T switches hybrid / vector / text."
 
@@ -71,7 +70,7 @@ class SearchScreen(Screen):
     def _schedule_search(self) -> None:
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_S, self.start_search)
+        self._debounce = self.set_timer(getattr(self.app, "debounce_s", 0.25), self.start_search)
 
     @on(Input.Submitted, "#query")
     @on(Input.Submitted, "#path-filter")

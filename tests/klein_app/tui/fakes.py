@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from klein_app.tui.backend import BackendError
 from klein_app.tui.records import ClusterRow, DupFile, DupGroup, FileRow, Hit, SimilarRow
 
@@ -50,9 +48,9 @@ class FakeBackend:
         self._clusters = list(clusters)
         self.fail = fail
         self.watching = False
-        self.write_lock = threading.Lock()
         self.searches: list[tuple[str, str, str | None]] = []
         self.indexed: list[list[str] | None] = []
+        self.thresholds: list[float] = []
 
     def _check(self) -> None:
         if self.fail:
@@ -116,6 +114,7 @@ class FakeBackend:
 
     def duplicates(self, threshold: float = 0.92) -> list[DupGroup]:
         self._check()
+        self.thresholds.append(threshold)
         return list(self._groups)
 
     def clusters(self, n: int | None = None) -> list[ClusterRow]:

@@ -1,0 +1,38 @@
+"""Small async helpers for driving the app with Pilot."""
+
+from __future__ import annotations
+
+import time
+
+from klein_app.tui.app import KleinApp
+
+# Tests type and then settle; a short debounce keeps them fast (the app's default is 0.25 s).
+TEST_DEBOUNCE_S = 0.02
+
+
+def make_app(backend, **kwargs) -> KleinApp:
+    kwargs.setdefault("debounce_s", TEST_DEBOUNCE_S)
+    return KleinApp(backend, **kwargs)
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let debounce timers fire and workers finish, then let their results paint."""
+    app = pilot.app
+    await pilot.pause(TEST_DEBOUNCE_S + 0.03)
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def wait_for(pilot, condition, timeout: float = 30.0, step: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await pilot.pause(step)
+    return condition()
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])

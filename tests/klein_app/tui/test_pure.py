@@ -1,0 +1,156 @@
+"""The TUI's pure helpers: formatting, diffing, opening, roll-ups, progress, directory completion."""
+
+from __future__ import annotations
+
+import os
+
+from klein_app.tui.backend import _cluster_row, _dup_group, _hit
+from klein_app.tui.diffing import changed_spans, side_by_side, summarize
+from klein_app.tui.formatting import (
+    format_eta,
+    highlight,
+    human_size,
+    query_terms,
+    short_path,
+    snippet_window,
+    status_line,
+)
+from klein_app.tui.opener import editor_command, open_command, system_open_command
+from klein_app.tui.progress import apply_progress
+from klein_app.tui.records import DupFile, DupGroup, FileRow, IndexStatus
+from klein_app.tui.summaries import folder_rows, skipped_files, sort_groups
+from klein_app.tui.widgets.path_input import complete_directory
+from klein_app.tui.widgets.results import hit_prompt
+
+
+def test_human_size_and_eta():
+    assert human_size(512) == "512 B"
+    assert human_size(2048) == "2.0 KB"
+    assert human_size(5 * 1024**3) == "5.0 GB"
+    assert format_eta(None) == "--:--"
+    assert format_eta(65) == "1:05"
+    assert format_eta(3725) == "1:02:05"
+    assert format_eta(float("nan")) == "--:--"
+
+
+def test_short_path_uses_tilde_and_keeps_the_file_name():
+    assert short_path("/home/ann/notes/a.md", home="/home/ann") == "~/notes/a.md"
+    assert short_path("/home/annex/a.md", home="/home/ann") == "/home/annex/a.md"
+    cut = short_path("/very/long/directory/structure/with/many/parts/file.md", home="", width=24)
+    assert len(cut) <= 24 and cut.endswith("file.md") and "…" in cut
+
+
+def test_query_terms_and_highlight():
+    assert query_terms("Bread, bread and a ERR_4711!") == ["bread", "and", "err_4711"]
+    text = highlight("Fresh bread; BREAD again", ["bread"])
+    styled = [text.plain[s.start : s.end] for s in text.spans]
+    assert styled == ["bread", "BREAD"]
+
+
+def test_snippet_window_starts_near_the_match():
+    text = "x " * 200 + "needle here" + " y" * 200
+    window = snippet_window(text, ["needle"], width=60)
+    assert "needle" in window and window.startswith("…") and len(window) <= 62
+
+
+def test_status_line_busy_and_idle():
+    busy = IndexStatus(phase="embed", files_done=3, files_total=10, chunks_per_s=120.4, eta_s=42, busy=True)
+    assert status_line(busy) == "indexing: embed · 3/10 files · 120 chunks/s · ETA 0:42"
+    idle = IndexStatus(phase="watching", n_files=1234, n_chunks=56789)
+    assert status_line(idle) == "watching · 1,234 files · 56,789 chunks"
+    assert status_line(IndexStatus(phase="error", message="locked")) == "error: locked"
+
+
+def test_side_by_side_pairs_lines_and_marks_changes():
+    left = ["a", "b", "c", "d"]
+    right = ["a", "B", "c", "e", "f"]
+    rows = side_by_side(left, right)
+    assert [r.tag for r in rows] == ["equal", "replace", "equal", "replace", "replace"]
+    assert rows[1].left == "b" and rows[1].right == "B"
+    assert rows[4].left_no is None and rows[4].right == "f"
+    s = summarize(rows)
+    assert (s.same, s.changed) == (2, 3)
+    assert summarize(side_by_side(["x"], ["x"])).ratio == 1.0
+    only = side_by_side(["a"], ["a", "b"])
+    assert only[-1].tag == "insert" and only[-1].right_no == 2
+
+
+def test_changed_spans_point_at_the_difference():
+    left, right = changed_spans("total = 10", "total = 12")
+    assert left == [(9, 10)] and right == [(9, 10)]
+
+
+def test_editor_and_system_commands():
+    assert editor_command("vim", "/f.txt", 12) == ["vim", "+12", "/f.txt"]
+    assert editor_command("code --wait", "/f.txt", 3) == ["code", "--wait", "--goto", "/f.txt:3"]
+    assert editor_command("ed", "/f.txt", 3) == ["ed", "/f.txt"]
+    assert system_open_command("/f", platform="darwin") == ["open", "/f"]
+    cmd = open_command("/f.txt", 4, {"EDITOR": "nano"})
+    assert cmd.terminal and cmd.argv == ["nano", "+4", "/f.txt"]
+    assert open_command("/f.txt", 4, {"VISUAL": "vi", "EDITOR": "nano"}).argv[0] == "vi"
+
+
+def test_folder_rows_count_indexed_and_skipped(tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "gone")
+    os.mkdir(a)
+    files = [
+        FileRow(f"{a}/x.md", a, status="indexed", n_chunks=3),
+        FileRow(f"{a}/y.md", a, status="indexed", n_chunks=2),
+        FileRow(f"{a}/z.bin", a, status="skipped", skip_reason="binary file"),
+        FileRow(f"{b}/w.md", b, status="indexed", n_chunks=1),
+    ]
+    rows = folder_rows([a, b], files, busy=False, watching=True)
+    assert [(r.files, r.chunks, r.skipped, r.state) for r in rows] == [(2, 5, 1, "watching"), (1, 1, 0, "missing")]
+    assert folder_rows([a], files, busy=True, watching=True)[0].state == "indexing"
+    assert [f.path for f in skipped_files(files)] == [f"{a}/z.bin"]
+
+
+def test_sort_groups_most_wasted_first():
+    small = DupGroup("exact", (DupFile("/a", 10), DupFile("/b", 10)))
+    big = DupGroup("near", (DupFile("/c", 500), DupFile("/d", 400)), 0.95)
+    assert small.wasted_bytes == 10 and big.wasted_bytes == 400
+    assert sort_groups([small, big]) == [big, small]
+
+
+def test_apply_progress_reads_event_fields():
+    class Ev:
+        phase, files_done, files_total, chunks_done, chunks_per_s, eta_s, current = "embed", 2, 5, 40, 80.0, 3.5, "/x"
+
+    status = apply_progress(IndexStatus(n_files=7), Ev())
+    assert status.busy and status.phase == "embed" and status.files_total == 5 and status.n_files == 7
+
+
+def test_complete_directory(tmp_path):
+    (tmp_path / "Documents").mkdir()
+    (tmp_path / "Downloads").mkdir()
+    (tmp_path / "Dfile.txt").write_text("x")
+    (tmp_path / ".hidden").mkdir()
+    base = str(tmp_path) + os.sep
+    assert complete_directory(base + "Doc") == base + "Documents" + os.sep
+    assert complete_directory(base + "Dow") == base + "Downloads" + os.sep
+    assert complete_directory(base + "Df") is None  # files are not offered
+    assert complete_directory(base + ".h") == base + ".hidden" + os.sep
+    assert complete_directory(base + "Documents") == base + "Documents" + os.sep
+    assert complete_directory(base + "nothing") is None
+    assert complete_directory("") is None
+
+
+def test_conversions_from_query_dataclasses():
+    from klein_app.queries import Cluster, DuplicateGroup, DuplicateItem, SearchResult, Snippet
+
+    hit = _hit(SearchResult("/a.md", 0.5, 2, 4, 1, "full text", Snippet("a bread b", [(2, 7)]), 3))
+    assert (hit.path, hit.start_line, hit.end_line, hit.other_hits) == ("/a.md", 2, 4, 3)
+    assert hit.snippet == "a bread b" and hit.snippet_spans == ((2, 7),)
+    group = _dup_group(DuplicateGroup("exact", "file", [DuplicateItem("/a", 5, 0.0), DuplicateItem("/b", 5, 0.0)]))
+    assert group.kind == "exact" and [f.path for f in group.files] == ["/a", "/b"]
+    row = _cluster_row(0, Cluster(7, ["bread", "flour"], 2, "/a", ["/a", "/b"]))
+    assert (row.cluster_id, row.label, row.size, row.paths) == (7, "bread, flour", 2, ("/a", "/b"))
+
+
+def test_hit_prompt_is_two_lines_with_the_match_marked():
+    from klein_app.tui.records import Hit
+
+    prompt = hit_prompt(Hit("/x/notes.md", 0.9, 3, 9, snippet="some bread here", snippet_spans=((5, 10),)), [], 60)
+    lines = prompt.plain.split("\n")
+    assert len(lines) == 2 and "notes.md:3-9" in lines[0] and "bread" in lines[1]
+    assert any(prompt.plain[s.start : s.end] == "bread" for s in prompt.spans)

@@ -1,0 +1,295 @@
+"""Screens driven with Pilot against a fixed-data backend (no model, no index): behaviour, not pixels."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from klein_app.tui.screens.clusters import ClustersScreen
+from klein_app.tui.screens.compare import CompareScreen
+from klein_app.tui.screens.duplicates import DuplicatesScreen
+from klein_app.tui.screens.folders import AddFolderScreen, ConfirmScreen, FoldersScreen
+from klein_app.tui.screens.help import HelpScreen
+from klein_app.tui.screens.search import EMPTY_INDEX, SearchScreen
+from klein_app.tui.screens.similar import SimilarScreen
+from klein_app.tui.records import DupFile, DupGroup
+from klein_app.tui.widgets.results import ResultsList
+from klein_app.tui.widgets.status_bar import StatusBar
+
+from .fakes import FakeBackend
+from .helpers import make_app, settle, type_text
+
+pytestmark = pytest.mark.anyio
+
+
+def status_text(app) -> str:
+    return str(app.screen.query_one(StatusBar).render())
+
+
+async def test_search_as_you_type_shows_ranked_results_and_preview():
+    app = make_app(FakeBackend(), debounce_s=0.25)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "6 files · 32 chunks" in status_text(app)
+        await type_text(pilot, "bread")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        results = app.screen.query_one(ResultsList)
+        assert [h.path.rsplit("/", 1)[1] for h in results.hits] == ["bread.md", "japan.md"]
+        assert results.display and not app.screen.query_one("#results-message").display
+        preview = str(app.screen.query_one("#preview-body", Static).render())
+        assert "Sourdough bread" in preview
+        # Typing fast runs one search for the settled query, not one per key.
+        assert [q for q, _, _ in app.backend.searches] == ["bread"]
+
+
+async def test_mode_toggle_and_path_filter_reach_the_query():
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "bread")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert backend.searches[-1] == ("bread", "vector", None)
+        await pilot.press("ctrl+l")
+        await type_text(pilot, "*.md")
+        await settle(pilot)
+        assert backend.searches[-1] == ("bread", "vector", "*.md")
+        await pilot.press("ctrl+t", "ctrl+t")
+        await settle(pilot)
+        assert backend.searches[-1][1] == "hybrid"
+
+
+async def test_no_match_and_cleared_query_messages():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "zebra")
+        await settle(pilot)
+        message = str(app.screen.query_one("#results-message", Static).render())
+        assert "No matches for “zebra”" in message
+        app.screen.query_one("#query", Input).value = ""
+        await settle(pilot)
+        assert "Type to search" in str(app.screen.query_one("#results-message", Static).render())
+
+
+async def test_empty_index_says_how_to_start():
+    app = make_app(FakeBackend(folders=(), files=[], hits=[], groups=[], clusters=[]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert str(app.screen.query_one("#results-message", Static).render()) == EMPTY_INDEX
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "No folders are watched yet" in str(app.screen.query_one("#folders-message", Static).render())
+        await pilot.press("f4")
+        await settle(pilot)
+        assert "No duplicate files" in str(app.screen.query_one("#dupes-message", Static).render())
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "No clusters yet" in str(app.screen.query_one("#clusters-message", Static).render())
+
+
+async def test_a_failing_backend_shows_one_line_errors_and_keeps_running():
+    app = make_app(FakeBackend(fail="the index is locked by another process"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "error: the index is locked" in status_text(app)
+        await type_text(pilot, "bread")
+        await settle(pilot)
+        message = str(app.screen.query_one("#results-message", Static).render())
+        assert message.startswith("Search failed: the index is locked")
+        for key, widget in (("f3", "#folders-message"), ("f4", "#dupes-message"), ("f5", "#clusters-message")):
+            await pilot.press(key)
+            await settle(pilot)
+            text = str(app.screen.query_one(widget, Static).render())
+            assert "the index is locked" in text and "Traceback" not in text
+        assert app.is_running
+
+
+async def test_enter_opens_the_editor_at_the_hit_line(monkeypatch):
+    calls = []
+    monkeypatch.setenv("EDITOR", "vim")
+    monkeypatch.setattr("klein_app.tui.app.subprocess.run", lambda argv, check: calls.append(argv))
+    app = make_app(FakeBackend())
+    monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "bread")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+    assert calls == [["vim", "+3", "/data/notes/cooking/bread.md"]]
+
+
+async def test_folders_screen_lists_folders_and_skipped_files():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, FoldersScreen)
+        folders = app.screen.query_one("#folders", DataTable)
+        assert folders.row_count == 1
+        assert [str(c) for c in folders.get_row_at(0)][:4] == ["/data/notes", "6", "32", "2"]
+        skipped = app.screen.query_one("#skipped", DataTable)
+        reasons = sorted(str(skipped.get_row_at(i)[1]) for i in range(skipped.row_count))
+        assert reasons == ["binary file", "secret (never indexed by default)"]
+
+
+async def test_add_folder_completes_directories_and_adds(tmp_path):
+    (tmp_path / "projects").mkdir()
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AddFolderScreen)
+        field = app.screen.query_one(Input)
+        field.value = str(tmp_path) + "/pr"
+        field.cursor_position = len(field.value)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("tab")
+        assert field.value == str(tmp_path / "projects") + "/"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert backend.folders()[-1].rstrip("/") == str(tmp_path / "projects")
+        assert app.screen.query_one("#folders", DataTable).row_count == 2
+
+
+async def test_add_folder_rejects_a_non_folder(tmp_path):
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3", "a")
+        await settle(pilot)
+        app.screen.query_one(Input).value = str(tmp_path / "nope")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AddFolderScreen)
+        assert "Not a folder" in str(app.screen.query_one("#dialog-error").render())
+
+
+async def test_remove_folder_asks_first():
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert backend.folders() == ["/data/notes"]
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert backend.folders() == []
+
+
+async def test_duplicates_mark_two_compare_and_copy(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("one\ntwo\nthree\n")
+    b.write_text("one\nTWO\nthree\nfour\n")
+    group = DupGroup("near", (DupFile(str(a), 14), DupFile(str(b), 19)), 0.97)
+    app = make_app(FakeBackend(groups=[group]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DuplicatesScreen) and len(screen.groups) == 1
+        await pilot.press("down", "space", "down", "space")
+        assert screen.marked == [str(a), str(b)]
+        await pilot.press("y")
+        assert app.clipboard == f"{a}\n{b}"
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, CompareScreen)
+        summary = str(app.screen.query_one("#compare-summary", Static).render())
+        assert summary == "2 same · 1 changed · 0 only left · 1 only right"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        # nothing on disk was touched
+        assert a.read_text() == "one\ntwo\nthree\n" and b.exists()
+
+
+async def test_duplicates_threshold_cycles():
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("t", "t")
+        await settle(pilot)
+        assert backend.thresholds[0] == 0.92 and backend.thresholds[-1] == 1.0
+        assert "exact copies only" in app.screen.query_one("#dupes-pane").border_title
+
+
+async def test_clusters_open_files_and_jump_to_similar():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ClustersScreen)
+        assert [c.size for c in screen.clusters] == [3, 2, 1]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        files = screen.query_one("#cluster-files", OptionList)
+        assert files.option_count == 2 and files.has_focus
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SimilarScreen)
+        assert app.screen.path.endswith("parser.py")
+        assert app.screen.rows and all(r.path != app.screen.path for r in app.screen.rows)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_help_opens_and_closes():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+
+
+async def test_every_screen_survives_a_resize_to_80x24():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "bread")
+        for key in ("f2", "f3", "f4", "f5", "f1"):
+            await pilot.press(key)
+            await settle(pilot)
+            await pilot.resize_terminal(80, 24)
+            await settle(pilot)
+            assert app.size == (80, 24)
+            # the status line stays on screen, above the footer
+            for status in app.screen.query(StatusBar):
+                assert status.region.bottom <= 23
+            await pilot.resize_terminal(120, 40)
+            if key == "f1":
+                await pilot.press("escape")
+        assert app.is_running
