@@ -1,0 +1,80 @@
+"""The real app on a real index: add a folder in the UI, watch it index, search, then duplicates and clusters.
+
+One app run covers the whole path, since loading the model and indexing dominate the cost.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from klein_app.settings import Settings, resolve_paths, save_settings
+from klein_app.tui.backend import Backend
+from klein_app.tui.screens.clusters import ClustersScreen
+from klein_app.tui.screens.duplicates import DuplicatesScreen
+from klein_app.tui.screens.folders import AddFolderScreen
+from klein_app.tui.widgets.results import ResultsList
+
+from .helpers import make_app, settle, type_text, wait_for
+
+pytestmark = pytest.mark.anyio
+
+BREAD = "# Baking bread\n\nMix flour, water, salt and yeast. Knead the dough, let it rise, then bake it.\n"
+CORPUS = {
+    "cooking/bread.md": BREAD,
+    "cooking/bread copy.md": BREAD,  # the planted exact duplicate
+    "cooking/soup.txt": "Tomato soup: roast tomatoes with garlic and onion, blend with stock, add basil.\n",
+    "space/mars.md": "Mars is the fourth planet from the Sun. Rovers study its red dusty surface.\n",
+    "space/telescope.txt": "The telescope gathers light with a large mirror to observe distant galaxies.\n",
+    "code/server.py": "def handle_request(request):\n    if not request.ok:\n        return 'ERR_4711'\n    return 'ok'\n",
+}
+
+
+def write_corpus(root, files):
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def indexed(app) -> bool:
+    s = app.status
+    return s.phase == "watching" and not s.busy and s.n_files == len(CORPUS)
+
+
+async def test_add_folder_index_search_duplicates_clusters(tmp_path, tiny_model_path):
+    corpus = write_corpus(tmp_path / "corpus", CORPUS)
+    db = tmp_path / "db"
+    save_settings(resolve_paths(str(db)), Settings(model=str(tiny_model_path)))
+    app = make_app(Backend(str(db)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3", "a")
+        await settle(pilot)
+        assert isinstance(app.screen, AddFolderScreen)
+        app.screen.query_one(Input).value = str(corpus)
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: indexed(app), timeout=90), app.status
+        await settle(pilot)
+        folders = app.screen.query_one("#folders", DataTable)
+        assert folders.row_count == 1 and str(folders.get_row_at(0)[1]) == str(len(CORPUS))
+
+        # An exact identifier in text mode: robust even with a random-weight model.
+        await pilot.press("f2", "ctrl+t", "ctrl+t")
+        assert app.screen.mode == "text"
+        await type_text(pilot, "ERR_4711")
+        await settle(pilot)
+        hits = app.screen.query_one(ResultsList).hits
+        assert hits and hits[0].path == str(corpus / "code" / "server.py")
+
+        await pilot.press("f4")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and app.screen._loaded, 60)
+        planted = {str(corpus / "cooking" / "bread.md"), str(corpus / "cooking" / "bread copy.md")}
+        assert any(planted <= {f.path for f in g.files} for g in app.screen.groups), app.screen.groups
+
+        await pilot.press("f5")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ClustersScreen) and app.screen._loaded, 60)
+        clusters = app.screen.clusters
+        assert clusters and sum(c.size for c in clusters) == len(CORPUS)
+        assert all(c.label for c in clusters)
