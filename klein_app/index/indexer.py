@@ -147,6 +147,9 @@ class _Run:
         if self.wrote and not self.stop.is_set():
             self._event("optimize", force=True)
             store.ensure_fts_index()
+            from klein_app.queries.ann import ensure_vector_index
+
+            ensure_vector_index(store)  # no-op on small tables; optimize() then keeps it current
             store.optimize()
         self.report.stopped = self.stop.is_set()
         if full and not self.report.stopped:

@@ -261,6 +261,11 @@ class Store:
                 out[h] = v
         return out
 
+    @staticmethod
+    def _columns(table, names: list[str]):
+        # projected scan: never pull vectors and texts into memory to look at a few columns
+        return table.search().select(names).limit(None).to_arrow()
+
     def count_chunks(self) -> int:
         return self.chunks_table.count_rows()
 
@@ -322,8 +327,8 @@ class Store:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        files = self.files_table.to_arrow().select(["path", "sha256", "status", "n_chunks"])
-        chunks = self.chunks_table.to_arrow().select(["path", "file_sha256", "chunk_index"])
+        files = self._columns(self.files_table, ["path", "sha256", "status", "n_chunks"])
+        chunks = self._columns(self.chunks_table, ["path", "file_sha256", "chunk_index"])
         counts = chunks.group_by(["path", "file_sha256"]).aggregate(
             [("chunk_index", "count"), ("chunk_index", "count_distinct")]
         )
