@@ -22,10 +22,6 @@ from klein_app.tui.formatting import error_line, short_path
 from klein_app.tui.opener import launch_detached, open_command
 from klein_app.tui.progress import apply_progress
 from klein_app.tui.records import IndexStatus
-from klein_app.tui.screens.clusters import ClustersScreen
-from klein_app.tui.screens.duplicates import DuplicatesScreen
-from klein_app.tui.screens.folders import FoldersScreen
-from klein_app.tui.screens.help import HelpScreen
 from klein_app.tui.screens.search import SearchScreen
 
 # Watcher event kinds worth a toast; progress and "indexed" go to the status bar instead.
@@ -35,11 +31,12 @@ _WARN_KINDS = {"polling": "warning", "folder-missing": "warning", "error": "erro
 class KleinApp(App[int]):
     CSS_PATH = "klein.tcss"
     TITLE = "klein-search"
+    # Only the home screen is imported up front; the others load on first visit (first paint is sooner).
     MODES = {
         "search": SearchScreen,
-        "folders": FoldersScreen,
-        "duplicates": DuplicatesScreen,
-        "clusters": ClustersScreen,
+        "folders": lambda: _screen("folders", "FoldersScreen"),
+        "duplicates": lambda: _screen("duplicates", "DuplicatesScreen"),
+        "clusters": lambda: _screen("clusters", "ClustersScreen"),
     }
     DEFAULT_MODE = "search"
     BINDINGS = [
@@ -74,7 +71,8 @@ class KleinApp(App[int]):
     # --- start-up: open the index, warm the model, start watching ------------------------------
 
     def on_mount(self) -> None:
-        self._startup()
+        # Importing lancedb and torch holds the GIL for a while: start after the first frame is on screen.
+        self.call_after_refresh(self._startup)
 
     @work(thread=True, group="startup", exit_on_error=False)
     def _startup(self) -> None:
@@ -83,7 +81,7 @@ class KleinApp(App[int]):
             backend.open()
             self.post_message(messages.BackendReady())
             self._post_totals()
-            if self.watch_folders:
+            if self.watch_folders and backend.folders():
                 self._start_watcher()
             if self.warm_model and (backend.folders() or backend.has_index()):
                 # Load it now, not on the first keystroke; the watcher's first pass may be loading it already.
@@ -184,9 +182,17 @@ class KleinApp(App[int]):
         self._post_totals(summary)
 
     def after_folder_added(self, folder: str) -> None:
-        # A running watcher picks the folder up itself; without one, index it now.
-        if not self.backend.watching:
+        # A running watcher picks the folder up itself; otherwise start one (its first pass indexes).
+        if self.backend.watching:
+            return
+        if self.watch_folders:
+            self._watcher_worker()
+        else:
             self.start_indexing([folder])
+
+    @work(thread=True, group="index", exit_on_error=False)
+    def _watcher_worker(self) -> None:
+        self._start_watcher()
 
     # --- folders -------------------------------------------------------------------------------
 
@@ -206,6 +212,8 @@ class KleinApp(App[int]):
     # --- actions -------------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from klein_app.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -227,6 +235,12 @@ class KleinApp(App[int]):
 
     def on_unmount(self) -> None:
         self.backend.close()
+
+
+def _screen(module: str, name: str):
+    import importlib
+
+    return getattr(importlib.import_module(f"klein_app.tui.screens.{module}"), name)()
 
 
 @dataclasses.dataclass
