@@ -164,10 +164,25 @@ def cmd_add(args) -> int:
     except FolderError as exc:
         raise _user_error(str(exc)) from None
     report = None
+    busy = False
     if added and not args.no_index:
-        report = _run_index(ctx, args, paths=None)
+        from klein_app.index.lock import IndexBusy
+
+        try:
+            report = _run_index(ctx, args, paths=None)
+        except Exception as exc:
+            if not isinstance(exc.__context__, IndexBusy) and not isinstance(exc, IndexBusy):
+                raise
+            busy = True  # a running `watch` (or the TUI) follows the config and indexes it
     if args.json:
-        _print_json({"added": added, "folders": ctx.settings.folders, "report": asdict(report) if report else None})
+        _print_json(
+            {
+                "added": added,
+                "folders": ctx.settings.folders,
+                "report": asdict(report) if report else None,
+                "deferred_to_running_writer": busy,
+            }
+        )
     else:
         for f in added:
             print(f"watching {f}")
@@ -175,6 +190,8 @@ def cmd_add(args) -> int:
             print("nothing to add: already watched")
         if report is not None:
             print(_report_text(report))
+        if busy:
+            print("another klein-search process is updating the index; it will index the new folder")
     return 0
 
 

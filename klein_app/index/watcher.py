@@ -12,7 +12,8 @@ Public API:
 Bursts (editors saving via temp file + rename, `git checkout`) are collected until the folder
 has been quiet for debounce_s (or max_wait_s passed), then indexed as one batch. When the
 kernel's inotify watch limit is hit, the folder is polled instead and a message says so.
-A full pass every rescan_s catches anything the kernel dropped (queue overflows).
+A full pass every rescan_s catches anything the kernel dropped (queue overflows). Edits to the
+config file (a folder added from another terminal) are picked up within a second or so.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Watcher:
         self._missing: set[str] = set()
         self._thread: threading.Thread | None = None
         self._hold = None
+        self._config_stamp = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -77,6 +79,10 @@ class Watcher:
 
         self._hold = hold_index(self.ctx)
         self._hold.__enter__()  # raises IndexBusy before anything starts
+        try:
+            self._config_stamp = self.ctx.paths.config_file.stat().st_mtime_ns
+        except OSError:
+            self._config_stamp = 0
         try:
             self.sync_folders()
         except BaseException:
@@ -239,6 +245,7 @@ class Watcher:
                 break
             kind, paths = batch
             if kind == "tick":
+                self._reload_settings()
                 self._check_roots()
                 if time.monotonic() - last_full >= self.rescan_s:
                     self._request(None)
@@ -260,6 +267,22 @@ class Watcher:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _reload_settings(self) -> None:
+        """Follow config edits made elsewhere (`klein-search add` while this watcher runs)."""
+        try:
+            stamp = self.ctx.paths.config_file.stat().st_mtime_ns
+        except OSError:
+            return
+        if stamp == self._config_stamp:
+            return
+        self._config_stamp = stamp
+        try:
+            self.ctx.reload_settings()
+        except Exception as exc:
+            self._emit("error", f"cannot reload settings: {_one_line(exc)}")
+            return
+        self.sync_folders()
 
     def _check_roots(self) -> None:
         with self._obs_lock:

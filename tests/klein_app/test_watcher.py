@@ -135,3 +135,17 @@ def test_watched_folder_disappears_and_returns(tmp_path, make_corpus, make_ctx):
         assert not any(e.kind == "error" for e in events)
     finally:
         w.stop()
+
+
+def test_a_folder_added_from_elsewhere_is_picked_up(watched, tmp_path, make_corpus):
+    ctx, root, w, events = watched
+    from klein_app.settings import load_settings, save_settings
+
+    extra = make_corpus(tmp_path / "extra", {"x.md": "added while watching\n"})
+    s = load_settings(ctx.paths)
+    s.folders.append(str(extra))
+    time.sleep(0.05)  # a distinct config mtime
+    save_settings(ctx.paths, s)
+    assert wait_for(lambda: str(extra / "x.md") in view(ctx.store))
+    (extra / "y.md").write_text("and then edited\n")
+    assert wait_for(lambda: str(extra / "y.md") in view(ctx.store))
