@@ -24,6 +24,7 @@ import os
 import queue
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from klein_app.index.progress import ProgressEvent, Throttle
@@ -35,7 +36,9 @@ BATCH_CHUNKS = 256  # chunks per encode call
 FLUSH_CHUNKS = 2048  # chunks per write commit
 FLUSH_SECONDS = 2.0  # ...or sooner, so a live edit shows up quickly
 OPTIMIZE_EVERY_FLUSHES = 64  # compaction during very long first runs
-_PREFETCH = 64  # files read ahead of the model
+_PREFETCH = 64  # files read ahead of the model...
+_IN_FLIGHT_CHUNKS = 8 * FLUSH_CHUNKS  # ...but never more chunks than this held in memory
+_RECENT_VECTORS = 16384  # vectors of this run kept for duplicate chunks (licences, vendored files)
 
 
 @dataclass
@@ -225,6 +228,8 @@ class _Run:
         self.files_total = len(todo)
         self.bytes_total = sum(e.size for e in todo) or 1
         known = self.store.chunk_hashes()
+        self.recent: OrderedDict = OrderedDict()
+        self.budget = _Budget(_IN_FLIGHT_CHUNKS)
         q: queue.Queue = queue.Queue(maxsize=_PREFETCH)
         self.stop_reader = False
         reader = threading.Thread(
@@ -266,6 +271,7 @@ class _Run:
                 self._flush(ready, known)
         finally:
             self.stop_reader = True
+            self.budget.close()
             reader.join(timeout=5)
 
     def _reader(self, todo, existing, rechunk, q) -> None:
@@ -274,6 +280,8 @@ class _Run:
                 if self.stop.is_set() or self.stop_reader:
                     break
                 item = self._prepare(entry, existing.get(entry.path), rechunk)
+                if not self.budget.acquire(_weight(item)):
+                    break
                 while not self.stop_reader:
                     try:
                         q.put(item, timeout=0.2)
@@ -338,6 +346,8 @@ class _Run:
         self.bytes_done += item.entry.size
         self.current = item.entry.path
         self._event("read")
+        if item.status != "indexed":
+            self.budget.release(_weight(item))
         if item.status == "gone":
             self._gone.append(item.entry.path)
             return 0
@@ -352,9 +362,15 @@ class _Run:
         if item.status in ("skipped", "error"):
             ready.append(item)
             return 0
-        hits = [r["chunk_hash"] for r in item.rows if r["chunk_hash"] in known]
+        found = {}
+        for r in item.rows:
+            v = self.recent.get(r["chunk_hash"])
+            if v is not None:
+                found[r["chunk_hash"]] = v
+        hits = [r["chunk_hash"] for r in item.rows if r["chunk_hash"] in known and r["chunk_hash"] not in found]
         if hits:
-            found = self.store.vectors_for_hashes(hits)
+            found.update(self.store.vectors_for_hashes(hits))
+        if found:
             for i, r in enumerate(item.rows):
                 v = found.get(r["chunk_hash"])
                 if v is not None:
@@ -368,34 +384,53 @@ class _Run:
         return item.missing
 
     def _embed_batch(self, pending: list, ready: list) -> int:
-        slots = []
+        """Embed up to BATCH_CHUNKS distinct chunk texts; returns how many chunk slots got a vector.
+
+        A text seen earlier in this run (or twice in this batch) is embedded once.
+        """
+        groups: dict[str, list] = {}  # chunk_hash -> slots waiting for it
+        filled = 0
         for item in pending:
             for i, v in enumerate(item.vectors):
-                if v is None:
-                    slots.append((item, i))
-                    if len(slots) == BATCH_CHUNKS:
-                        break
-            if len(slots) == BATCH_CHUNKS:
+                if v is not None:
+                    continue
+                h = item.rows[i]["chunk_hash"]
+                known = self.recent.get(h)
+                if known is not None:
+                    item.vectors[i] = known
+                    item.missing -= 1
+                    filled += 1
+                    self.report.chunks_reused += 1
+                elif h in groups:
+                    groups[h].append((item, i))
+                elif len(groups) < BATCH_CHUNKS:
+                    groups[h] = [(item, i)]
+            if len(groups) >= BATCH_CHUNKS:
                 break
-        if not slots:
-            return 0
+        if groups:
+            self._event("embed")
+            slots = [g[0] for g in groups.values()]
+            t = time.monotonic()
+            vecs = self.model.encode([item.rows[i]["text"] for item, i in slots])
+            self.report.encode_seconds += time.monotonic() - t
+            for (h, group), v in zip(groups.items(), vecs):
+                for item, i in group:
+                    item.vectors[i] = v
+                    item.missing -= 1
+                filled += len(group)
+                self.report.chunks_reused += len(group) - 1
+                self.recent[h] = v
+            while len(self.recent) > _RECENT_VECTORS:
+                self.recent.popitem(last=False)
+            self.report.chunks_embedded += len(slots)
+            self.chunks_done += len(slots)
+        # files finish in any order: a small one need not wait behind a big one
+        still = []
+        for item in pending:
+            (ready if item.missing == 0 else still).append(item)
+        pending[:] = still
         self._event("embed")
-        t = time.monotonic()
-        vecs = self.model.encode([item.rows[i]["text"] for item, i in slots])
-        self.report.encode_seconds += time.monotonic() - t
-        for (item, i), v in zip(slots, vecs):
-            item.vectors[i] = v
-            item.missing -= 1
-        self.report.chunks_embedded += len(slots)
-        self.chunks_done += len(slots)
-        while pending and pending[0].missing == 0:
-            ready.append(pending.pop(0))
-        # later files can finish before an earlier big one
-        for item in [p for p in pending if p.missing == 0]:
-            pending.remove(item)
-            ready.append(item)
-        self._event("embed")
-        return len(slots)
+        return filled
 
     def _flush(self, ready: list, known: set) -> None:
         import numpy as np
@@ -407,6 +442,7 @@ class _Run:
         file_rows, chunk_rows, vectors = [], [], []
         for item in ready:
             if item.status == "indexed":
+                self.budget.release(_weight(item))
                 file_rows.append(_file_row(item.entry, "indexed", "", item.sha, item.size, len(item.rows)))
                 chunk_rows.extend(item.rows)
                 vectors.extend(item.vectors)
@@ -454,6 +490,38 @@ class _Run:
 
 
 _DONE = object()
+
+
+def _weight(item: _Prepared) -> int:
+    return max(1, len(item.rows))
+
+
+class _Budget:
+    """Chunks held between the reader thread and the writer; the reader waits when it is spent."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+        self.closed = False
+        self.cond = threading.Condition()
+
+    def acquire(self, n: int) -> bool:
+        with self.cond:
+            # one file bigger than the whole budget still goes through, alone
+            while not self.closed and self.used and self.used + n > self.limit:
+                self.cond.wait(0.2)
+            self.used += n
+            return not self.closed
+
+    def release(self, n: int) -> None:
+        with self.cond:
+            self.used = max(0, self.used - n)
+            self.cond.notify_all()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
 
 
 def _file_row(entry: Entry, status: str, reason: str, sha: str = "", size: int | None = None, n_chunks: int = 0) -> dict:

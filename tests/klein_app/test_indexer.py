@@ -279,3 +279,32 @@ def test_secrets_never_reach_the_index(tmp_path, make_corpus, make_ctx):
     rows = ctx.store.file_rows()
     assert list(rows) == [str(root / "notes.md")]
     assert all(token not in c["text"] for c in all_chunks(ctx.store))
+
+
+def test_identical_files_in_one_run_are_embedded_once(tmp_path, make_corpus, make_ctx):
+    root = make_corpus(tmp_path / "dup", {f"copy{i}/LICENSE": LONG for i in range(4)})
+    ctx = make_ctx([root], chunk_tokens=32, overlap_tokens=4)
+    r = index_paths(ctx)
+    per_file = len(ctx.store.file_chunks(str(root / "copy0" / "LICENSE")))
+    assert r.indexed == 4 and ctx.store.count_chunks() == 4 * per_file
+    assert r.chunks_embedded == per_file and r.chunks_reused == 3 * per_file
+
+
+def test_memory_stays_bounded_with_many_large_files(tmp_path, make_corpus, make_ctx, monkeypatch):
+    import klein_app.index.indexer as mod
+
+    monkeypatch.setattr(mod, "_IN_FLIGHT_CHUNKS", 40)
+    seen = []
+    original = mod._Budget.acquire
+
+    def spy(self, n):
+        ok = original(self, n)
+        seen.append(self.used)
+        return ok
+
+    monkeypatch.setattr(mod._Budget, "acquire", spy)
+    root = make_corpus(tmp_path / "many", {f"f{i}.md": LONG.replace("Paragraph", f"P{i}") for i in range(8)})
+    ctx = make_ctx([root], chunk_tokens=32, overlap_tokens=4)
+    r = index_paths(ctx)
+    per_file = ctx.store.count_chunks() // 8
+    assert r.indexed == 8 and max(seen) <= 40 + per_file
