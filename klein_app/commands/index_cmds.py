@@ -270,13 +270,17 @@ def cmd_watch(args) -> int:
             raise err from None
         raise
     try:
-        while True:
-            time.sleep(0.5)
+        _wait_until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:
         watcher.stop()
     return 0
+
+
+def _wait_until_interrupted() -> None:
+    while True:
+        time.sleep(0.5)
 
 
 def _open_for_reading(ctx):

@@ -111,3 +111,34 @@ def test_corrupt_index_error_and_rebuild(capsys, db, corpus):
     assert report["indexed"] == 2
     assert any(p.name.startswith("broken-") for p in (db / "index").iterdir())  # kept, not deleted
     assert run_json(capsys, "--db", str(db), "status")["files"] == 2
+
+
+def test_watch_command_follows_changes_until_ctrl_c(capsys, db, corpus, monkeypatch):
+    import time
+
+    import klein_app.commands.index_cmds as cmds
+    from klein_app.index.store import Store
+
+    run_json(capsys, "--db", str(db), "add", "--no-index", str(corpus))
+
+    def interrupt_when_indexed():
+        deadline = time.monotonic() + 30
+        wrote = False
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            store = Store.open_active(db) if (db / "index" / "active.json").exists() else None
+            paths = set(store.file_rows()) if store is not None else set()
+            if not wrote and str(corpus / "a.md") in paths:
+                (corpus / "new.md").write_text("written while watching\n")
+                wrote = True
+            if str(corpus / "new.md") in paths:
+                break
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cmds, "_wait_until_interrupted", interrupt_when_indexed)
+    code, out, err = run(capsys, "--db", str(db), "watch", "--json")
+    assert code == 0
+    events = [json.loads(line) for line in out.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "stopped" and "indexed" in kinds
+    assert str(corpus / "new.md") in Store.open_active(db).file_rows()

@@ -149,3 +149,19 @@ def test_a_folder_added_from_elsewhere_is_picked_up(watched, tmp_path, make_corp
     assert wait_for(lambda: str(extra / "x.md") in view(ctx.store))
     (extra / "y.md").write_text("and then edited\n")
     assert wait_for(lambda: str(extra / "y.md") in view(ctx.store))
+
+
+def test_an_index_inside_a_watched_folder_does_not_index_itself(tmp_path, make_corpus, make_ctx):
+    root = make_corpus(tmp_path / "home", {"a.txt": "alpha\n"})
+    ctx = make_ctx([root], db=root / "klein-db")
+    events = []
+    w = Watcher(ctx, on_event=events.append, debounce_s=0.2)
+    w.start()
+    try:
+        assert w.wait_idle(30)
+        time.sleep(1.5)  # our own writes must not trigger more batches
+        batches = [e for e in events if e.kind == "indexed"]
+        assert len(batches) <= 2
+        assert list(ctx.store.file_rows()) == [str(root / "a.txt")]
+    finally:
+        w.stop()
