@@ -44,6 +44,31 @@ def random_model(shape: str, corpus: Path, out: Path) -> Path:
                            name=f"random-{shape}")
 
 
+def watch_latency(ctx, live: Path, timeout: float = 30.0) -> float | None:
+    """Seconds from saving an edit to its text being in the index, with `watch` running on the corpus."""
+    from klein_app.index.watcher import Watcher
+
+    live.mkdir(parents=True, exist_ok=True)
+    (live / "note.md").write_text("a note before the edit\n")
+    ctx.settings.folders.append(str(live))
+    watcher = Watcher(ctx)
+    watcher.start()
+    try:
+        if not watcher.wait_idle(600):
+            return None
+        marker = f"edited-{time.time_ns()}"
+        t0 = time.perf_counter()
+        (live / "note.md").write_text(f"a note after the edit {marker}\n")
+        while time.perf_counter() - t0 < timeout:
+            rows = ctx.store.file_chunks(str(live / "note.md"))
+            if rows and marker in rows[0]["text"]:
+                return time.perf_counter() - t0
+            time.sleep(0.02)
+        return None
+    finally:
+        watcher.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
@@ -109,6 +134,8 @@ def main() -> int:
         model.encode(sample[i : i + BATCH_CHUNKS])
     raw_rate = len(sample) / (time.perf_counter() - t0) if sample else 0.0
 
+    latency = watch_latency(ctx, tmp / "live")
+
     e2e_rate = first.chunks_embedded / wall if wall else 0.0
     figures = {
         "corpus": str(args.path),
@@ -131,6 +158,7 @@ def main() -> int:
         "rerun_s": round(rerun, 2),
         "rerun_share_of_first": round(rerun / wall, 4),
         "rerun_embedded": again.chunks_embedded,
+        "watch_edit_searchable_s": round(latency, 2) if latency is not None else None,
     }
     width = max(len(k) for k in figures)
     for k, v in figures.items():
