@@ -116,6 +116,9 @@ def export_and_evaluate(
         "data": {"files": file_hashes(data_dir, DATA_FILES), "texts": texts_meta["counts"]},
         "train": {
             "steps": blob["steps"],
+            "sequences": blob.get("sequences"),
+            "texts_with_targets": blob.get("texts_with_targets"),
+            "teacher_overlapped_training": recipe.train.overlap_teacher,
             "train_wall_s": round(blob["elapsed"], 1),
             "machine": "a 2-core AMD EPYC (avx512_bf16), shared",
             "torch": __import__("torch").__version__,
