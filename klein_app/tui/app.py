@@ -18,7 +18,7 @@ from textual.signal import Signal
 
 from klein_app.tui import messages
 from klein_app.tui.backend import Backend
-from klein_app.tui.formatting import error_line, short_path
+from klein_app.tui.formatting import display_path, error_line, short_path
 from klein_app.tui.opener import launch_detached, open_command
 from klein_app.tui.progress import apply_progress
 from klein_app.tui.records import IndexStatus
@@ -59,6 +59,7 @@ class KleinApp(App[int]):
         # How long typing must pause before a search runs: long enough to skip half-typed words.
         self.debounce_s = debounce_s
         self.status = IndexStatus()
+        self.folders: list[str] = []  # the watched folders, as of the last index change
         self.status_signal: Signal[IndexStatus] = Signal(self, "status")
         self.index_signal: Signal[None] = Signal(self, "index")
 
@@ -79,7 +80,6 @@ class KleinApp(App[int]):
         backend = self.backend
         try:
             backend.open()
-            self.post_message(messages.BackendReady())
             self._post_totals()
             if self.watch_folders and backend.folders():
                 self._start_watcher()
@@ -104,14 +104,11 @@ class KleinApp(App[int]):
         """Count what the index holds (worker thread) and tell the UI thread."""
         try:
             n_files, n_chunks = self.backend.totals()
+            folders = self.backend.folders()
         except Exception as exc:
             self.post_message(messages.IndexFinished(error=error_line(exc)))
             return
-        self.post_message(messages.IndexFinished(summary=summary, n_files=n_files, n_chunks=n_chunks))
-
-    @on(messages.BackendReady)
-    def _handle_backend_ready(self) -> None:
-        self.set_status(phase="idle")
+        self.post_message(messages.IndexFinished(summary, n_files=n_files, n_chunks=n_chunks, folders=folders))
 
     @on(messages.BackendFailed)
     def _handle_backend_failed(self, event: messages.BackendFailed) -> None:
@@ -149,6 +146,8 @@ class KleinApp(App[int]):
     def _handle_finished(self, event: messages.IndexFinished) -> None:
         if self.status.phase == "error" and not self.status.busy:
             return  # the index never opened; keep saying so
+        if event.folders is not None:
+            self.folders = list(event.folders)
         counts = {} if event.n_files is None else {"n_files": event.n_files, "n_chunks": event.n_chunks}
         phase = "watching" if self.backend.watching else "idle"
         self.set_status(phase=phase, busy=False, message=event.summary, eta_s=None, chunks_per_s=0.0, **counts)
@@ -159,6 +158,8 @@ class KleinApp(App[int]):
     # --- the watcher ---------------------------------------------------------------------------
 
     def _start_watcher(self) -> None:
+        # Its first pass loads the model and walks every folder before any progress: say so meanwhile.
+        self.post_message(messages.IndexProgress(_Phase("starting")))
         try:
             self.backend.start_watcher(on_event=lambda ev: self.post_message(messages.WatchEvent(ev)))
         except Exception as exc:
@@ -210,6 +211,9 @@ class KleinApp(App[int]):
         self._post_totals()
 
     # --- actions -------------------------------------------------------------------------------
+
+    def display_path(self, path: str, width: int | None = None) -> str:
+        return display_path(path, self.folders, width)
 
     def action_help(self) -> None:
         from klein_app.tui.screens.help import HelpScreen

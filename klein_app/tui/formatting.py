@@ -46,6 +46,19 @@ def short_path(path: str, home: str | None = None, width: int | None = None) -> 
     return path[:head] + "…" + os.sep + name
 
 
+def display_path(path: str, folders: list[str] | tuple[str, ...] = (), width: int | None = None) -> str:
+    """A path as a person thinks of it: `notes/cooking/bread.md` under the watched folder `~/notes`."""
+    best = ""
+    for folder in folders:
+        root = folder.rstrip(os.sep)
+        if path.startswith(root + os.sep) and len(root) > len(best):
+            best = root
+    if not best:
+        return short_path(path, width=width)
+    shown = os.path.basename(best) + path[len(best) :]
+    return short_path(shown, home="", width=width)
+
+
 def query_terms(query: str) -> list[str]:
     """The words of a query worth highlighting (dropping one-letter noise)."""
     seen: dict[str, None] = {}

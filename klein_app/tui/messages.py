@@ -7,10 +7,6 @@ from typing import Any
 from textual.message import Message
 
 
-class BackendReady(Message):
-    """The index is open; screens may query it."""
-
-
 class BackendFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
@@ -26,8 +22,16 @@ class IndexProgress(Message):
 class IndexFinished(Message):
     """A run ended (or the index changed): fresh totals, a one-line summary, or an error."""
 
-    def __init__(self, summary: str = "", error: str = "", n_files: int | None = None, n_chunks: int | None = None) -> None:
+    def __init__(
+        self,
+        summary: str = "",
+        error: str = "",
+        n_files: int | None = None,
+        n_chunks: int | None = None,
+        folders: list[str] | None = None,
+    ) -> None:
         super().__init__()
+        self.folders = folders
         self.summary = summary
         self.error = error
         self.n_files = n_files

@@ -13,8 +13,9 @@ from textual.widgets.option_list import Option
 
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
-from klein_app.tui.formatting import error_line, short_path
+from klein_app.tui.formatting import error_line
 from klein_app.tui.records import ClusterRow
+from klein_app.tui.widgets.results import LIST_CHROME
 from klein_app.tui.widgets.status_bar import StatusBar
 
 NO_CLUSTERS = "No clusters yet: the index needs a few files first."
@@ -57,19 +58,24 @@ class ClustersScreen(Screen):
         self.query_one("#clusters").display = False
         if (signal := getattr(self.app, "index_signal", None)) is not None:
             signal.subscribe(self, lambda _: self._stale())
-        self.action_refresh()
 
     def on_screen_resume(self) -> None:
+        # Also the first showing: the screen loads its data when it is first looked at.
         if not self._loaded:
             self.action_refresh()
 
     def _stale(self) -> None:
+        # Recomputing is costly and a live index changes often: reload on the next visit, or on R now.
         self._loaded = False
         if self.is_current:
-            self.action_refresh()
+            self.query_one("#clusters-pane").border_subtitle = "index changed · R refreshes"
+
+    def action_refresh(self) -> None:
+        self.query_one("#clusters-pane").border_subtitle = ""
+        self._load()
 
     @work(thread=True, exclusive=True, group="clusters", exit_on_error=False)
-    def action_refresh(self) -> None:
+    def _load(self) -> None:
         self.app.call_from_thread(self._message, LOADING)
         try:
             clusters = self.app.backend.clusters()
@@ -89,7 +95,7 @@ class ClustersScreen(Screen):
         self._loaded = True
         self.clusters = clusters
         listing = self.query_one("#clusters", OptionList)
-        width = self.query_one("#clusters-pane").content_size.width - 2
+        width = self.query_one("#clusters-pane").content_size.width - LIST_CHROME
         listing.set_options(Option(cluster_prompt(c, width), id=str(i)) for i, c in enumerate(clusters))
         self.query_one("#cluster-files", OptionList).clear_options()
         if not clusters:
@@ -115,7 +121,7 @@ class ClustersScreen(Screen):
         files.border_title = f"Files in “{cluster.label}”"
         options = []
         for path in cluster.paths:
-            prompt = Text(short_path(path, width=max(12, files.content_size.width - 14)))
+            prompt = Text(self.app.display_path(path, width=max(12, files.content_size.width - LIST_CHROME - 10)))
             if path == cluster.central_path:
                 prompt.append("  (central)", style="dim")
             options.append(Option(prompt, id=path))

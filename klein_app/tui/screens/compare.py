@@ -11,7 +11,7 @@ from textual.widgets import Label, Static
 
 from klein_app.tui.diffing import side_by_side, summarize
 from klein_app.tui.widgets.footer import key_footer
-from klein_app.tui.formatting import error_line, short_path
+from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.diff_view import DiffView
 from klein_app.tui.widgets.preview import MAX_PREVIEW_BYTES
 
@@ -34,8 +34,8 @@ class CompareScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="compare-heads"):
-            yield Label(short_path(self.left), classes="compare-head")
-            yield Label(short_path(self.right), classes="compare-head")
+            yield Label(self.app.display_path(self.left), classes="compare-head")
+            yield Label(self.app.display_path(self.right), classes="compare-head")
         yield Static("Comparing…", id="compare-summary")
         yield DiffView(id="diff")
         yield key_footer()

@@ -13,9 +13,9 @@ from textual.widgets.tree import TreeNode
 
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
-from klein_app.tui.formatting import error_line, human_size, short_path
+from klein_app.tui.formatting import error_line, human_size
 from klein_app.tui.records import DupFile, DupGroup
-from klein_app.tui.summaries import sort_groups
+from klein_app.tui.summaries import exact_groups, sort_groups
 from klein_app.tui.widgets.status_bar import StatusBar
 
 NO_DUPES = "No duplicate files found in the index."
@@ -35,10 +35,10 @@ def group_label(group: DupGroup) -> Text:
     return label
 
 
-def file_label(f: DupFile, marked: bool) -> Text:
+def file_label(f: DupFile, marked: bool, shown: str) -> Text:
     label = Text("[x] " if marked else "[ ] ", style="bold cyan" if marked else "dim")
     label.append(f"{human_size(f.size):>9}  ")
-    label.append(short_path(f.path))
+    label.append(shown)
     return label
 
 
@@ -76,17 +76,17 @@ class DuplicatesScreen(Screen):
         tree.display = False
         if (signal := getattr(self.app, "index_signal", None)) is not None:
             signal.subscribe(self, lambda _: self._stale())
-        self.action_refresh()
 
     def on_screen_resume(self) -> None:
+        # Also the first showing: the screen loads its data when it is first looked at.
         if not self._loaded:
             self.action_refresh()
 
     def _stale(self) -> None:
-        # Re-grouping is costly; redo it on the next visit, or now if the screen is showing.
+        # Recomputing is costly and a live index changes often: reload on the next visit, or on R now.
         self._loaded = False
         if self.is_current:
-            self.action_refresh()
+            self.query_one("#dupes-pane").border_subtitle = "index changed · R refreshes"
 
     def action_threshold(self) -> None:
         self.threshold = THRESHOLDS[(THRESHOLDS.index(self.threshold) + 1) % len(THRESHOLDS)]
@@ -97,13 +97,18 @@ class DuplicatesScreen(Screen):
         return "exact copies only" if self.threshold >= 1.0 else f"≥ {self.threshold:.2f}"
 
     def action_refresh(self) -> None:
+        self.query_one("#dupes-pane").border_subtitle = ""
         self._load(self.threshold)
 
     @work(thread=True, exclusive=True, group="dupes", exit_on_error=False)
     def _load(self, threshold: float) -> None:
         self.app.call_from_thread(self._message, LOADING)
         try:
-            groups = self.app.backend.duplicates(threshold=threshold)
+            if threshold >= 1.0:
+                # Identical content is a hash match: no vectors needed, and no near pairs mixed in.
+                groups = exact_groups(self.app.backend.list_files())
+            else:
+                groups = self.app.backend.duplicates(threshold=threshold)
         except Exception as exc:
             self.app.call_from_thread(self._message, f"Cannot find duplicates: {error_line(exc)}", True)
             return
@@ -128,12 +133,13 @@ class DuplicatesScreen(Screen):
             return
         wasted = sum(g.wasted_bytes for g in groups)
         self.query_one("#dupes-pane").border_title = (
-            f"Duplicates: {len(groups)} groups, {human_size(wasted)} wasted ({self._threshold_text()})"
+            f"Duplicates: {len(groups)} group{'s' if len(groups) != 1 else ''}, {human_size(wasted)} wasted"
+            f" ({self._threshold_text()})"
         )
         for group in groups:
             node = tree.root.add(group_label(group), data=group, expand=True)
             for f in group.files:
-                node.add_leaf(file_label(f, f.path in self.marked), data=f)
+                node.add_leaf(file_label(f, f.path in self.marked, self.app.display_path(f.path)), data=f)
         self.query_one("#dupes-message").display = False
         tree.display = True
         tree.move_cursor(tree.root.children[0] if tree.root.children else None)
@@ -159,7 +165,7 @@ class DuplicatesScreen(Screen):
     def _relabel(self) -> None:
         for group_node in self.query_one(Tree).root.children:
             for leaf in group_node.children:
-                leaf.set_label(file_label(leaf.data, leaf.data.path in self.marked))
+                leaf.set_label(file_label(leaf.data, leaf.data.path in self.marked, self.app.display_path(leaf.data.path)))
 
     def action_compare(self) -> None:
         pair = list(self.marked)

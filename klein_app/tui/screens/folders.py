@@ -13,7 +13,7 @@ from textual.widgets import Button, DataTable, Label, Static
 
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
-from klein_app.tui.formatting import error_line, short_path
+from klein_app.tui.formatting import display_path, error_line, short_path
 from klein_app.tui.records import FileRow, FolderRow
 from klein_app.tui.summaries import folder_rows, skipped_files
 from klein_app.tui.widgets.path_input import PathInput
@@ -111,7 +111,6 @@ class FoldersScreen(Screen):
             signal.subscribe(self, lambda _: self.action_refresh())
         if (signal := getattr(self.app, "status_signal", None)) is not None:
             signal.subscribe(self, self._status_changed)
-        self.action_refresh()
 
     def on_screen_resume(self) -> None:
         self.action_refresh()
@@ -159,7 +158,7 @@ class FoldersScreen(Screen):
         skipped.clear()
         rows = skipped_files(files)
         for f in rows:
-            skipped.add_row(short_path(f.path), f.skip_reason or f.status)
+            skipped.add_row(display_path(f.path, folders), f.skip_reason or f.status)
         self.query_one("#skipped-pane").border_title = f"Skipped files ({len(rows)})"
 
     def _selected_folder(self) -> str | None:

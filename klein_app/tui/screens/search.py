@@ -22,6 +22,7 @@ from klein_app.tui.widgets.status_bar import StatusBar
 
 EMPTY_INDEX = "The index is empty. Press F3 to add a folder; results appear here as it is indexed."
 START_TYPING = "Type to search your files by meaning. Ctrl+T switches hybrid / vector / text."
+LOADING_MODEL = "Loading the model; results follow as soon as it is ready. Text mode (Ctrl+T) needs no model."
 
 
 class SearchScreen(Screen):
@@ -90,6 +91,10 @@ class SearchScreen(Screen):
             self._show_message(self._idle_message())
             return
         self._terms = query_terms(query)
+        self.query_one("#results-pane").border_subtitle = "searching…"
+        status = getattr(self.app, "status", None)
+        if self.mode != "text" and status is not None and status.model != "ready" and not self.query_one(ResultsList).hits:
+            self._show_message(LOADING_MODEL, keep_subtitle=True)
         self._run_search(query, self.mode, path_glob)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
@@ -116,9 +121,12 @@ class SearchScreen(Screen):
         results.display = True
         results.show_hits(hits, self._terms)
         self.query_one("#results-pane").border_title = f"Results ({len(hits)})"
+        self.query_one("#results-pane").border_subtitle = ""
         self._preview(hits[0])
 
-    def _show_message(self, message: str, error: bool = False) -> None:
+    def _show_message(self, message: str, error: bool = False, keep_subtitle: bool = False) -> None:
+        if not keep_subtitle:
+            self.query_one("#results-pane").border_subtitle = ""
         label = self.query_one("#results-message", Static)
         label.update(message)
         label.set_class(error, "-error")

@@ -12,7 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from klein_app.tui.widgets.footer import key_footer
-from klein_app.tui.formatting import error_line, short_path
+from klein_app.tui.formatting import error_line
 from klein_app.tui.records import SimilarRow
 
 
@@ -35,7 +35,7 @@ class SimilarScreen(ModalScreen):
         yield key_footer()
 
     def on_mount(self) -> None:
-        self.query_one("#similar-dialog").border_title = f"Similar to {short_path(self.path)}"
+        self.query_one("#similar-dialog").border_title = f"Similar to {self.app.display_path(self.path)}"
         self.query_one("#similar").display = False
         self._load()
 
@@ -58,7 +58,7 @@ class SimilarScreen(ModalScreen):
             return
         listing = self.query_one("#similar", OptionList)
         listing.set_options(
-            Option(Text.assemble((f"{r.score:6.3f} ", "bold"), short_path(r.path)), id=str(i)) for i, r in enumerate(self.rows)
+            Option(Text.assemble((f"{r.score:6.3f} ", "bold"), self.app.display_path(r.path)), id=str(i)) for i, r in enumerate(self.rows)
         )
         self.query_one("#similar-message").display = False
         listing.display = True

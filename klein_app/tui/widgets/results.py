@@ -6,18 +6,19 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from klein_app.tui.formatting import highlight, short_path, snippet_window, strip_markers
+from klein_app.tui.formatting import display_path, highlight, snippet_window, strip_markers
 from klein_app.tui.records import Hit
 
 MATCH_STYLE = "bold reverse"
+LIST_CHROME = 6  # columns an OptionList spends on padding and its scrollbar
 
 
-def hit_prompt(hit: Hit, terms: list[str], width: int = 160) -> Text:
+def hit_prompt(hit: Hit, terms: list[str], width: int = 160, folders: list[str] | tuple[str, ...] = ()) -> Text:
     lines = f":{hit.start_line}" if hit.start_line == hit.end_line else f":{hit.start_line}-{hit.end_line}"
     more = f"  +{hit.other_hits}" if hit.other_hits else ""
     head = Text(no_wrap=True, overflow="ellipsis")
     head.append(f"{hit.score:6.3f} ", style="bold")
-    head.append(short_path(hit.path, width=max(12, width - 7 - len(lines) - len(more))), style="bold")
+    head.append(display_path(hit.path, folders, width=max(12, width - 7 - len(lines) - len(more))), style="bold")
     head.append(lines)
     head.append(more, style="dim")
     snippet = Text("       ", style="dim")
@@ -47,10 +48,12 @@ class ResultsList(OptionList):
 
     def show_hits(self, hits: list[Hit], terms: list[str]) -> None:
         self.hits = list(hits)
-        # While hidden this list has no size yet; its pane always has one.
+        # While hidden this list has no size yet; its pane always has one. Leave room for the list's
+        # padding and a scrollbar, or rows wrap.
         pane = self.parent if self.parent is not None else self
-        width = max(30, pane.content_size.width - 2) if pane.content_size.width else 100
-        self.set_options(Option(hit_prompt(h, terms, width), id=str(i)) for i, h in enumerate(self.hits))
+        width = max(30, pane.content_size.width - LIST_CHROME) if pane.content_size.width else 100
+        folders = getattr(self.app, "folders", ())
+        self.set_options(Option(hit_prompt(h, terms, width, folders), id=str(i)) for i, h in enumerate(self.hits))
         if self.hits:
             self.highlighted = 0
 
