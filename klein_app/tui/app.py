@@ -17,13 +17,14 @@ from textual.binding import Binding
 from textual.signal import Signal
 
 from klein_app.tui import messages
-from klein_app.tui.backend import Backend
+from klein_app.tui.backend import Backend, IndexBusyError
 from klein_app.tui.formatting import display_path, error_line, short_path
 from klein_app.tui.opener import launch_detached, open_command
 from klein_app.tui.progress import apply_progress
 from klein_app.tui.records import IndexStatus
 from klein_app.tui.screens.search import SearchScreen
 
+READ_ONLY = "read-only: another klein-search is indexing"
 # Watcher event kinds worth a toast; progress and "indexed" go to the status bar instead.
 _WARN_KINDS = {"polling": "warning", "folder-missing": "warning", "error": "error"}
 
@@ -60,6 +61,7 @@ class KleinApp(App[int]):
         self.debounce_s = debounce_s
         self.status = IndexStatus()
         self.folders: list[str] = []  # the watched folders, as of the last index change
+        self.read_only = False  # another process holds the index: we can search it, not update it
         self.status_signal: Signal[IndexStatus] = Signal(self, "status")
         self.index_signal: Signal[None] = Signal(self, "index")
 
@@ -148,9 +150,11 @@ class KleinApp(App[int]):
             return  # the index never opened; keep saying so
         if event.folders is not None:
             self.folders = list(event.folders)
+        self.read_only = self.read_only or event.read_only
+        summary = event.summary or (READ_ONLY if self.read_only else "")
         counts = {} if event.n_files is None else {"n_files": event.n_files, "n_chunks": event.n_chunks}
         phase = "watching" if self.backend.watching else "idle"
-        self.set_status(phase=phase, busy=False, message=event.summary, eta_s=None, chunks_per_s=0.0, **counts)
+        self.set_status(phase=phase, busy=False, message=summary, eta_s=None, chunks_per_s=0.0, **counts)
         if event.error:
             self.notify(event.error, title="Indexing", severity="error", timeout=10)
         self.index_signal.publish(None)
@@ -162,6 +166,8 @@ class KleinApp(App[int]):
         self.post_message(messages.IndexProgress(_Phase("starting")))
         try:
             self.backend.start_watcher(on_event=lambda ev: self.post_message(messages.WatchEvent(ev)))
+        except IndexBusyError as exc:
+            self.post_message(messages.IndexFinished(error=error_line(exc), read_only=True))
         except Exception as exc:
             self.post_message(messages.IndexFinished(error=f"not watching folders: {error_line(exc)}"))
 

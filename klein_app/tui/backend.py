@@ -19,6 +19,10 @@ class BackendError(Exception):
     """Something the user should read as one line (the index is missing, locked, the model failed...)."""
 
 
+class IndexBusyError(BackendError):
+    """Another process writes this index: the TUI can still read it, but not index."""
+
+
 class Backend:
     """Wraps an `AppContext`: opened once in a worker, then shared by the screens' workers."""
 
@@ -210,7 +214,7 @@ def _user_errors(fn: Callable, *args, **kwargs) -> Any:
     except (EmptyIndexError, EmptyQueryError):
         raise  # callers turn these into an empty result with a friendly message
     except IndexBusy as exc:
-        raise BackendError(f"another klein-search process is indexing this index ({error_line(exc)})") from exc
+        raise IndexBusyError(error_line(exc)) from exc
     except (FolderError, QueryError) as exc:
         raise BackendError(error_line(exc)) from exc
 

@@ -29,9 +29,11 @@ class IndexFinished(Message):
         n_files: int | None = None,
         n_chunks: int | None = None,
         folders: list[str] | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
         self.folders = folders
+        self.read_only = read_only
         self.summary = summary
         self.error = error
         self.n_files = n_files
