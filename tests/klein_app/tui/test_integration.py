@@ -55,7 +55,9 @@ async def test_add_folder_index_search_duplicates_clusters(tmp_path, tiny_model_
         assert isinstance(app.screen, AddFolderScreen)
         app.screen.query_one(Input).value = str(corpus)
         await pilot.press("enter")
-        assert await wait_for(pilot, lambda: indexed(app), timeout=90), app.status
+        seen_busy = []
+        assert await wait_for(pilot, lambda: seen_busy.append(app.status.busy) or indexed(app), timeout=90), app.status
+        assert any(seen_busy), "the status bar never showed indexing progress"
         await settle(pilot)
         folders = app.screen.query_one("#folders", DataTable)
         assert folders.row_count == 1 and str(folders.get_row_at(0)[1]) == str(len(CORPUS))
@@ -67,6 +69,15 @@ async def test_add_folder_index_search_duplicates_clusters(tmp_path, tiny_model_
         await settle(pilot)
         hits = app.screen.query_one(ResultsList).hits
         assert hits and hits[0].path == str(corpus / "code" / "server.py")
+
+        # A file saved while the app runs is picked up by the watcher and found by the same query.
+        (corpus / "code" / "client.py").write_text("def call():\n    raise RuntimeError('ERR_4711 again')\n")
+        assert await wait_for(pilot, lambda: app.status.n_files == len(CORPUS) + 1 and not app.status.busy, 60)
+        await settle(pilot)
+        paths = {h.path for h in app.screen.query_one(ResultsList).hits}
+        assert str(corpus / "code" / "client.py") in paths
+        (corpus / "code" / "client.py").unlink()
+        assert await wait_for(pilot, lambda: app.status.n_files == len(CORPUS) and not app.status.busy, 60)
 
         await pilot.press("f4")
         assert await wait_for(pilot, lambda: isinstance(app.screen, DuplicatesScreen) and app.screen._loaded, 60)

@@ -5,6 +5,8 @@ Regenerate after an intended change with `pytest tests/klein_app/tui/test_snapsh
 
 from __future__ import annotations
 
+from klein_app.tui.records import DupFile, DupGroup
+
 from .fakes import FakeBackend
 from .helpers import make_app, settle, type_text
 
@@ -63,3 +65,20 @@ def test_help_screen(snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(FakeBackend()), terminal_size=SIZE, run_before=run_before)
+
+
+def test_compare_screen(snap_compare, tmp_path):
+    # Paths show relative to the watched folder, whose name pytest derives from the test: stable.
+    (tmp_path / "a.txt").write_text("one\ntwo\nthree\nfour\n")
+    (tmp_path / "b.txt").write_text("one\nTWO\nthree\nfive\nsix\n")
+    group = DupGroup("near", (DupFile(str(tmp_path / "a.txt"), 19), DupFile(str(tmp_path / "b.txt"), 23)), 0.95)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+
+    app = make_app(FakeBackend(folders=(str(tmp_path),), groups=[group]))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
