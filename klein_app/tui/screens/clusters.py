@@ -11,10 +11,10 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from klein_app.tui.widgets.footer import key_footer
-from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.formatting import error_line
 from klein_app.tui.records import ClusterRow
+from klein_app.tui.widgets.footer import key_footer
+from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.results import LIST_CHROME
 from klein_app.tui.widgets.status_bar import StatusBar
 

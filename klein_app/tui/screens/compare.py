@@ -10,9 +10,9 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from klein_app.tui.diffing import side_by_side, summarize
-from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.diff_view import DiffView
+from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.preview import MAX_PREVIEW_BYTES
 
 

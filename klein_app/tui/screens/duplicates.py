@@ -11,11 +11,11 @@ from textual.screen import Screen
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from klein_app.tui.widgets.footer import key_footer
-from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.formatting import error_line, human_size
 from klein_app.tui.records import DupFile, DupGroup
 from klein_app.tui.summaries import exact_groups, sort_groups
+from klein_app.tui.widgets.footer import key_footer
+from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.status_bar import StatusBar
 
 NO_DUPES = "No duplicate files found in the index."

@@ -11,11 +11,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 
-from klein_app.tui.widgets.footer import key_footer
-from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.formatting import display_path, error_line, short_path
 from klein_app.tui.records import FileRow, FolderRow
 from klein_app.tui.summaries import folder_rows, skipped_files
+from klein_app.tui.widgets.footer import key_footer
+from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.path_input import PathInput
 from klein_app.tui.widgets.status_bar import StatusBar
 

@@ -12,10 +12,10 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
-from klein_app.tui.widgets.footer import key_footer
-from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.formatting import error_line, query_terms
 from klein_app.tui.records import SEARCH_MODES, Hit
+from klein_app.tui.widgets.footer import key_footer
+from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.preview import Preview, read_window
 from klein_app.tui.widgets.results import ResultsList
 from klein_app.tui.widgets.status_bar import StatusBar

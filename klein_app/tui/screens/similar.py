@@ -11,9 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.formatting import error_line
 from klein_app.tui.records import SimilarRow
+from klein_app.tui.widgets.footer import key_footer
 
 
 class SimilarScreen(ModalScreen):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -63,6 +62,8 @@ def render_preview(p: PreviewText, terms: list[str]):
     if not p.from_disk:
         body = highlight(p.text, terms, style="bold reverse")
         return Text.assemble(Text("(indexed text)\n", style="dim italic"), body)
+    from rich.syntax import Syntax  # pulls in pygments: only once there is something to show
+
     lexer = Syntax.guess_lexer(p.path, p.text[:4096])
     return Syntax(
         p.text,

@@ -5,7 +5,6 @@ One app run covers the whole path, since loading the model and indexing dominate
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable, Input
 
 from klein_app.settings import Settings, resolve_paths, save_settings
@@ -17,7 +16,6 @@ from klein_app.tui.widgets.results import ResultsList
 
 from .helpers import make_app, settle, type_text, wait_for
 
-pytestmark = pytest.mark.anyio
 
 BREAD = "# Baking bread\n\nMix flour, water, salt and yeast. Knead the dough, let it rise, then bake it.\n"
 CORPUS = {

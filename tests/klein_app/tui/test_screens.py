@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
 from textual.widgets import DataTable, Input, OptionList, Static
 
+from klein_app.tui.records import DupFile, DupGroup
 from klein_app.tui.screens.clusters import ClustersScreen
 from klein_app.tui.screens.compare import CompareScreen
 from klein_app.tui.screens.duplicates import DuplicatesScreen
@@ -14,14 +14,12 @@ from klein_app.tui.screens.folders import AddFolderScreen, ConfirmScreen, Folder
 from klein_app.tui.screens.help import HelpScreen
 from klein_app.tui.screens.search import EMPTY_INDEX, SearchScreen
 from klein_app.tui.screens.similar import SimilarScreen
-from klein_app.tui.records import DupFile, DupGroup
 from klein_app.tui.widgets.results import ResultsList
 from klein_app.tui.widgets.status_bar import StatusBar
 
 from .fakes import FakeBackend
 from .helpers import make_app, settle, type_text
 
-pytestmark = pytest.mark.anyio
 
 
 def status_text(app) -> str:
