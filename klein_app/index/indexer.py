@@ -19,7 +19,6 @@ model's encode rate stays the bottleneck.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
 import threading
@@ -27,6 +26,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from klein_app.index.prepare import Budget, Prepared, file_row, prepare_file, weight
 from klein_app.index.progress import ProgressEvent, Throttle
 from klein_app.sources.walk import Entry, Visited, Walker
 
@@ -57,19 +57,6 @@ class IndexReport:
     missing_folders: list[str] = field(default_factory=list)
     swapped: bool = False
     stopped: bool = False
-
-
-@dataclass
-class _Prepared:
-    entry: Entry
-    status: str  # "indexed", "same" (content unchanged), "skipped", "error", "gone"
-    reason: str = ""
-    sha: str = ""
-    size: int = 0
-    rows: list = field(default_factory=list)  # chunk rows without vectors
-    vectors: list = field(default_factory=list)  # one per row, None until embedded
-    missing: int = 0
-    old: dict | None = None  # the files row before this run
 
 
 def index_paths(ctx, paths=None, progress=None, *, stop: threading.Event | None = None, rebuild: bool = False) -> IndexReport:
@@ -121,7 +108,7 @@ class _Run:
             old = existing.get(path)
             if entry.skip_reason:
                 if old is None or old["status"] == "indexed" or old["skip_reason"] != entry.skip_reason:
-                    skipped_rows.append(_file_row(entry, "skipped", entry.skip_reason))
+                    skipped_rows.append(file_row(entry, "skipped", entry.skip_reason))
                 self.report.skipped += 1
             elif (
                 old is not None
@@ -229,15 +216,15 @@ class _Run:
         self.bytes_total = sum(e.size for e in todo) or 1
         known = self.store.chunk_hashes()
         self.recent: OrderedDict = OrderedDict()
-        self.budget = _Budget(_IN_FLIGHT_CHUNKS)
+        self.budget = Budget(_IN_FLIGHT_CHUNKS)
         q: queue.Queue = queue.Queue(maxsize=_PREFETCH)
         self.stop_reader = False
         reader = threading.Thread(
             target=self._reader, args=(todo, existing, rechunk, q), name="klein-reader", daemon=True
         )
         reader.start()
-        pending: list[_Prepared] = []  # files waiting for vectors, in order
-        ready: list[_Prepared] = []
+        pending: list[Prepared] = []  # files waiting for vectors, in order
+        ready: list[Prepared] = []
         waiting = 0  # chunks waiting for the model
         last_flush = time.monotonic()
         done = False
@@ -280,7 +267,7 @@ class _Run:
                 if self.stop.is_set() or self.stop_reader:
                     break
                 item = self._prepare(entry, existing.get(entry.path), rechunk)
-                if not self.budget.acquire(_weight(item)):
+                if not self.budget.acquire(weight(item)):
                     break
                 while not self.stop_reader:
                     try:
@@ -293,61 +280,17 @@ class _Run:
             return
         q.put(_DONE)
 
-    def _prepare(self, entry: Entry, old: dict | None, rechunk: bool) -> _Prepared:
-        from klein_app.sources.readers import ReadError, read_document
+    def _prepare(self, entry: Entry, old: dict | None, rechunk: bool) -> Prepared:
+        return prepare_file(entry, old, self.settings, self.model, rechunk)
 
-        cap = self.settings.max_file_bytes
-        try:
-            with open(entry.path, "rb") as fh:
-                data = fh.read(cap + 1)
-        except FileNotFoundError:
-            return _Prepared(entry, "gone")
-        except PermissionError:
-            return _Prepared(entry, "skipped", "permission denied")
-        except IsADirectoryError:
-            return _Prepared(entry, "gone")
-        except OSError as exc:
-            return _Prepared(entry, "error", f"cannot read ({exc.strerror or exc})")
-        if len(data) > cap:
-            return _Prepared(entry, "skipped", f"larger than {self.settings.max_file_mb:g} MB", size=len(data))
-        sha = hashlib.sha256(data).hexdigest()
-        if old is not None and old["sha256"] == sha and old["status"] in ("indexed", "skipped") and not rechunk:
-            return _Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old)
-        try:
-            doc = read_document(entry.path, data)
-            chunks = self.model.chunk(doc.text, self.settings.chunk_tokens, self.settings.overlap_tokens)
-        except ReadError as exc:
-            return _Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))
-        except Exception as exc:  # a reader bug must cost one file, never the run
-            return _Prepared(entry, "error", f"cannot read ({type(exc).__name__}: {exc})"[:200], sha=sha, size=len(data))
-        if not chunks:
-            return _Prepared(entry, "skipped", "no text", sha=sha, size=len(data))
-        fp = self.model.fingerprint
-        rows = []
-        for i, c in enumerate(chunks):
-            first, last = doc.span_units(c.start, c.end)
-            rows.append(
-                {
-                    "path": entry.path,
-                    "chunk_index": i,
-                    "start_line": first,
-                    "end_line": last,
-                    "text": c.text,
-                    "chunk_hash": hashlib.blake2b(c.text.encode("utf-8", "replace"), digest_size=16).hexdigest(),
-                    "file_sha256": sha,
-                    "model_fingerprint": fp,
-                }
-            )
-        return _Prepared(entry, "indexed", sha=sha, size=len(data), rows=rows, vectors=[None] * len(rows))
-
-    def _accept(self, item: _Prepared, known: set, pending: list, ready: list) -> int:
+    def _accept(self, item: Prepared, known: set, pending: list, ready: list) -> int:
         """Take a prepared file; returns how many of its chunks still need the model."""
         self.files_done += 1
         self.bytes_done += item.entry.size
         self.current = item.entry.path
         self._event("read")
         if item.status != "indexed":
-            self.budget.release(_weight(item))
+            self.budget.release(weight(item))
         if item.status == "gone":
             self._gone.append(item.entry.path)
             return 0
@@ -442,13 +385,13 @@ class _Run:
         file_rows, chunk_rows, vectors = [], [], []
         for item in ready:
             if item.status == "indexed":
-                self.budget.release(_weight(item))
-                file_rows.append(_file_row(item.entry, "indexed", "", item.sha, item.size, len(item.rows)))
+                self.budget.release(weight(item))
+                file_rows.append(file_row(item.entry, "indexed", "", item.sha, item.size, len(item.rows)))
                 chunk_rows.extend(item.rows)
                 vectors.extend(item.vectors)
                 self.report.indexed += 1
             else:
-                file_rows.append(_file_row(item.entry, item.status, item.reason, item.sha, item.size))
+                file_rows.append(file_row(item.entry, item.status, item.reason, item.sha, item.size))
                 if item.status == "error":
                     self.report.errors += 1
                 else:
@@ -490,52 +433,6 @@ class _Run:
 
 
 _DONE = object()
-
-
-def _weight(item: _Prepared) -> int:
-    return max(1, len(item.rows))
-
-
-class _Budget:
-    """Chunks held between the reader thread and the writer; the reader waits when it is spent."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.used = 0
-        self.closed = False
-        self.cond = threading.Condition()
-
-    def acquire(self, n: int) -> bool:
-        with self.cond:
-            # one file bigger than the whole budget still goes through, alone
-            while not self.closed and self.used and self.used + n > self.limit:
-                self.cond.wait(0.2)
-            self.used += n
-            return not self.closed
-
-    def release(self, n: int) -> None:
-        with self.cond:
-            self.used = max(0, self.used - n)
-            self.cond.notify_all()
-
-    def close(self) -> None:
-        with self.cond:
-            self.closed = True
-            self.cond.notify_all()
-
-
-def _file_row(entry: Entry, status: str, reason: str, sha: str = "", size: int | None = None, n_chunks: int = 0) -> dict:
-    return {
-        "path": entry.path,
-        "folder": entry.folder,
-        "size": entry.size if size is None else size,
-        "mtime": entry.mtime,
-        "sha256": sha,
-        "status": status,
-        "skip_reason": reason,
-        "n_chunks": n_chunks,
-        "indexed_at": time.time(),
-    }
 
 
 def _under(path: str, folder: str) -> bool:

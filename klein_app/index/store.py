@@ -39,6 +39,8 @@ CHUNKS = "chunks"
 # opened one a moment ago can still finish, while disk use stays bounded.
 KEEP_OLD_VERSIONS = timedelta(seconds=60)
 _IN_BATCH = 400  # paths per `IN (...)` filter
+INDEX_CACHE_BYTES = 384 << 20  # holds the ANN and FTS indices of ~100k chunks
+METADATA_CACHE_BYTES = 64 << 20
 
 
 class StoreError(Exception):
@@ -164,7 +166,11 @@ class Store:
                 )
             # interval 0: every read sees the latest committed version, so a search run while
             # another process indexes always reflects the newest writes
-            db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
+            # bounded caches: LanceDB's defaults (GiBs) let a long-running watcher grow without end
+            session = lancedb.Session(
+                index_cache_size_bytes=INDEX_CACHE_BYTES, metadata_cache_size_bytes=METADATA_CACHE_BYTES
+            )
+            db = lancedb.connect(str(path), read_consistency_interval=timedelta(0), session=session)
             names = set(db.list_tables().tables)
             files = (
                 db.open_table(FILES) if FILES in names else db.create_table(FILES, schema=files_schema())

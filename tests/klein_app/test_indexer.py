@@ -295,14 +295,14 @@ def test_memory_stays_bounded_with_many_large_files(tmp_path, make_corpus, make_
 
     monkeypatch.setattr(mod, "_IN_FLIGHT_CHUNKS", 40)
     seen = []
-    original = mod._Budget.acquire
+    original = mod.Budget.acquire
 
     def spy(self, n):
         ok = original(self, n)
         seen.append(self.used)
         return ok
 
-    monkeypatch.setattr(mod._Budget, "acquire", spy)
+    monkeypatch.setattr(mod.Budget, "acquire", spy)
     root = make_corpus(tmp_path / "many", {f"f{i}.md": LONG.replace("Paragraph", f"P{i}") for i in range(8)})
     ctx = make_ctx([root], chunk_tokens=32, overlap_tokens=4)
     r = index_paths(ctx)
