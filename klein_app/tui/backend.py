@@ -72,7 +72,9 @@ class Backend:
         return getattr(ctx, "_query_pair", None) is not None
 
     def close(self) -> None:
-        self.stop_watcher()
+        # Quitting must not wait for an embedding batch to finish: the index survives an interrupted
+        # batch by design (a files row is written only after its chunks), so give the watcher a moment.
+        self.stop_watcher(timeout=1.0)
 
     # --- folders -------------------------------------------------------------------------------
 
@@ -145,11 +147,11 @@ class Backend:
         _user_errors(watcher.start)
         self._watcher = watcher
 
-    def stop_watcher(self) -> None:
+    def stop_watcher(self, timeout: float = 30.0) -> None:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             try:
-                watcher.stop()
+                watcher.stop(timeout=timeout)
             except Exception:
                 pass
 

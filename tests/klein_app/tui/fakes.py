@@ -99,7 +99,7 @@ class FakeBackend:
     def start_watcher(self, on_event) -> None:
         self.watching = True
 
-    def stop_watcher(self) -> None:
+    def stop_watcher(self, timeout: float = 30.0) -> None:
         self.watching = False
 
     def search(self, query: str, mode: str = "hybrid", path_glob: str | None = None, k: int = 30) -> list[Hit]:
