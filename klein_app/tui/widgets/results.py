@@ -45,13 +45,26 @@ class ResultsList(OptionList):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.hits: list[Hit] = []
+        self._terms: list[str] = []
+        self._width = 0
 
-    def show_hits(self, hits: list[Hit], terms: list[str]) -> None:
-        self.hits = list(hits)
+    def on_resize(self) -> None:
+        # Rows are cut to the width they were drawn for: redraw them when it changes.
+        if self.hits and self._row_width() != self._width:
+            highlighted = self.highlighted
+            self.show_hits(self.hits, self._terms)
+            self.highlighted = highlighted
+
+    def _row_width(self) -> int:
         # While hidden this list has no size yet; its pane always has one. Leave room for the list's
         # padding and a scrollbar, or rows wrap.
         pane = self.parent if self.parent is not None else self
-        width = max(30, pane.content_size.width - LIST_CHROME) if pane.content_size.width else 100
+        return max(30, pane.content_size.width - LIST_CHROME) if pane.content_size.width else 100
+
+    def show_hits(self, hits: list[Hit], terms: list[str]) -> None:
+        self.hits = list(hits)
+        self._terms = list(terms)
+        width = self._width = self._row_width()
         folders = getattr(self.app, "folders", ())
         self.set_options(Option(hit_prompt(h, terms, width, folders), id=str(i)) for i, h in enumerate(self.hits))
         if self.hits:

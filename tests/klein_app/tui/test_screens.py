@@ -195,6 +195,19 @@ async def test_remove_folder_asks_first():
         assert backend.folders() == []
 
 
+async def test_reindex_the_selected_folder():
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert backend.indexed == [["/data/notes"]]
+        assert not app.status.busy
+
+
 async def test_duplicates_mark_two_compare_and_copy(tmp_path):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("one\ntwo\nthree\n")
@@ -289,6 +302,11 @@ async def test_every_screen_survives_a_resize_to_80x24():
             # the status line stays on screen, above the footer
             for status in app.screen.query(StatusBar):
                 assert status.region.bottom <= 23
+            if key == "f2":
+                # result rows are redrawn for the narrower pane instead of wrapping
+                results = app.screen.query_one(ResultsList)
+                prompt = results.get_option_at_index(0).prompt
+                assert max(len(line) for line in prompt.plain.split("\n")) <= results.content_size.width
             await pilot.resize_terminal(120, 40)
             if key == "f1":
                 await pilot.press("escape")
