@@ -8,6 +8,7 @@ goes through the files table (the chunks table has no mtime).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -33,6 +34,10 @@ MAX_QUERY_CHARS = 2_000
 MAX_TEXT_TERMS = 64
 # Up to this many files matching --since become an `IN (...)` prefilter; beyond it, post-filtering.
 MAX_PREFILTER_PATHS = 2_000
+# Weight of the full-text ranking in hybrid fusion when the query holds an identifier (see `identifiers`).
+IDENTIFIER_TEXT_WEIGHT = 2.0
+_TOKEN = re.compile(r"\S+")
+_CAMEL = re.compile(r"[a-z][A-Z]")
 
 _COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text"]
 
@@ -138,25 +143,29 @@ def _ranked_chunks(store, model, query, mode, where, limit, query_vector):
             query_vector = np.asarray(model.encode([query[:MAX_QUERY_CHARS]])[0], dtype=np.float32)
         vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)
         exhausted &= len(vector_hits) < limit
+    # In hybrid mode an identifier in the query must appear in a full-text hit, and that ranking counts
+    # double: "ERR_4711" should find the file that says ERR_4711, not the ones that merely say ERR_4712.
+    must = identifiers(query)[:8] if mode == "hybrid" else []
     if mode in ("text", "hybrid"):
-        text_hits = text_chunks(store, query, limit=limit, where=where, required=(mode == "text"))
+        text_hits = text_chunks(store, query, limit=limit, where=where, required=(mode == "text"), must=must)
         exhausted &= len(text_hits) < limit
     if mode == "vector":
         return _Ranked(vector_hits, query_vector), exhausted
     if mode == "text":
         return _Ranked(text_hits, None), exhausted
-    return _Ranked(fuse(vector_hits, text_hits), query_vector), exhausted
+    text_weight = IDENTIFIER_TEXT_WEIGHT if must else 1.0
+    return _Ranked(fuse(vector_hits, text_hits, text_weight=text_weight), query_vector), exhausted
 
 
-def fuse(vector_hits, text_hits, *, k: int = RRF_K) -> list[tuple[dict, float]]:
+def fuse(vector_hits, text_hits, *, k: int = RRF_K, text_weight: float = 1.0) -> list[tuple[dict, float]]:
     """RRF of two chunk rankings, scores scaled to [0, 1] (1.0: ranked first by both)."""
     rows = {}
     for hit, _ in vector_hits + text_hits:
         rows.setdefault(_key(hit), hit)
     fused = reciprocal_rank_fusion(
-        [[_key(h) for h, _ in vector_hits], [_key(h) for h, _ in text_hits]], k=k
+        [[_key(h) for h, _ in vector_hits], [_key(h) for h, _ in text_hits]], k=k, weights=[1.0, text_weight]
     )
-    best_possible = 2.0 / (k + 1)
+    best_possible = (1.0 + text_weight) / (k + 1)
     return [(rows[key], score / best_possible) for key, score in fused]
 
 
@@ -171,9 +180,16 @@ def vector_chunks(store, query_vector, *, limit: int, where: str | None = None) 
 
 
 def text_chunks(
-    store, query: str, *, limit: int, where: str | None = None, required: bool = False
+    store,
+    query: str,
+    *,
+    limit: int,
+    where: str | None = None,
+    required: bool = False,
+    must: list[str] | None = None,
 ) -> list[tuple[dict, float]]:
-    """Chunks by BM25 over the native full-text index, best first.
+    """Chunks by BM25 over the native full-text index, best first; with `must`, only chunks holding every
+    word of each of those strings.
 
     Without a full-text index (it is built after the first batch) text mode says so; hybrid quietly uses
     the vector ranking alone.
@@ -181,7 +197,15 @@ def text_chunks(
     terms = WORD.findall(query)[:MAX_TEXT_TERMS]
     if not terms:
         return []
-    q = store.chunks_table.search(" ".join(terms), query_type="fts")
+    text_query = " ".join(terms)
+    if must:
+        from lancedb.query import BooleanQuery, FullTextOperator, MatchQuery, Occur
+
+        text_query = BooleanQuery(
+            [(Occur.SHOULD, MatchQuery(text_query, "text"))]
+            + [(Occur.MUST, MatchQuery(" ".join(WORD.findall(m)), "text", operator=FullTextOperator.AND)) for m in must]
+        )
+    q = store.chunks_table.search(text_query, query_type="fts")
     if where:
         q = q.where(where, prefilter=True)
     try:
@@ -193,6 +217,22 @@ def text_chunks(
             raise QueryError("the full-text index is not built yet; run `klein-search index`") from None
         return []
     return [(row, float(row.pop("_score"))) for row in rows]
+
+
+def identifiers(query: str) -> list[str]:
+    """Tokens that look like identifiers (ERR_4711, getUserName, v2beta, x86_64): letters mixed with digits,
+    inner underscores or camelCase. An embedding model blurs them; the full-text index matches them exactly.
+    """
+    out = []
+    for token in _TOKEN.findall(query):
+        token = token.strip(".,;:!?()[]{}<>'\"`")
+        has_alpha = any(c.isalpha() for c in token)
+        if not has_alpha or not WORD.search(token):
+            continue
+        if any(c.isdigit() for c in token) or "_" in token.strip("_") or _CAMEL.search(token):
+            if token not in out:
+                out.append(token)
+    return out
 
 
 def _key(hit: dict) -> tuple[str, int]:

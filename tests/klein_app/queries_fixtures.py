@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import klein_model
 
@@ -113,4 +114,13 @@ def tiny_model(out_dir: Path, seed: int = 0):
 def real_model():
     """The bundled trained model, or None while none is bundled."""
     folder = klein_model.bundled_model_path()
-    return None if folder is None else klein_model.load(folder)
+    return None if folder is None else klein_model.load(folder, threads=1)
+
+
+@pytest.fixture(scope="session")
+def semantic_model():
+    """The trained model, for tests of meaning (a random-weight model cannot rank by meaning)."""
+    model = real_model()
+    if model is None:
+        pytest.skip("no trained model is bundled (assets/klein-v1)")
+    return model

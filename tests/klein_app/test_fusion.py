@@ -77,3 +77,12 @@ def test_fuse_with_one_empty_side():
     fused = fuse(vector, [])
     assert [h["path"] for h, _ in fused] == ["/a", "/b"]
     assert fused[0][1] == pytest.approx((1 / (RRF_K + 1)) / (2 / (RRF_K + 1)))
+
+
+def test_fuse_text_weight_lets_an_exact_match_win():
+    vector = [(_hit("/near", 0), 0.9)]
+    text = [(_hit("/exact", 0), 9.0)]
+    assert fuse(vector, text)[0][0] == _hit("/near", 0)  # a tie goes to the first list
+    fused = fuse(vector, text, text_weight=2.0)
+    assert fused[0][0] == _hit("/exact", 0)
+    assert fused[0][1] == pytest.approx(2 / 3)

@@ -199,3 +199,26 @@ def test_without_a_full_text_index(tmp_path, tiny_model):
     assert paths(search(fresh, tiny_model, "bread", mode="vector")) == ["/x/a.md"]
     with pytest.raises(QueryError, match="full-text index"):
         search(fresh, tiny_model, "bread", mode="text")
+
+
+def test_identifier_query_prefers_the_exact_match_in_hybrid(tmp_path, tiny_model):
+    from queries_corpora import IDENTIFIER_FILES, IDENTIFIER_TARGET
+
+    files = {f"/n/{p}": t for p, t in IDENTIFIER_FILES.items()}
+    ids = build_store(tmp_path / "db", tiny_model, files)
+    results = search(ids, tiny_model, "ERR_4711", mode="hybrid", k=5)
+    assert results[0].path == f"/n/{IDENTIFIER_TARGET}"
+    assert "[ERR_4711]" in results[0].snippet.marked()
+    # the other results still come from meaning (vector side), not dropped
+    assert len(results) == 5
+    # an identifier found nowhere leaves hybrid with its vector ranking
+    assert len(search(ids, tiny_model, "ERR_9999", mode="hybrid", k=5)) == 5
+
+
+def test_identifiers():
+    ident = search_module.identifiers
+    assert ident("ERR_4711") == ["ERR_4711"]
+    assert ident("why does getUserName() fail") == ["getUserName"]
+    assert ident("x86_64 build") == ["x86_64"]
+    assert ident("Apollo 11 landing in 1969") == []
+    assert ident("plain words only") == []
