@@ -1,9 +1,13 @@
 """Nearest neighbours above a similarity threshold, by blocked matrix products.
 
-Exact, with memory bounded by the block size: a block of rows is compared against the rest at once (one BLAS
-call), so nothing is ever n x n in memory. Each item keeps at most `max_neighbours` neighbours, which bounds
-the output when many items are alike (a thousand copies of one passage must not yield half a million pairs)
-and is still enough for connected components.
+Up to EXACT_UP_TO items the search is exact: a block of rows is compared against the rest at once (one BLAS
+call), so nothing is ever n x n in memory. Beyond that the work would grow with n^2 (50k passages: minutes on
+two cores), so items are first bucketed by k-means (sqrt(n) centroids, each item in the buckets of its
+PROBES nearest centroids, as an IVF index does) and compared within buckets only; pairs above a high
+threshold almost always share a bucket, and bench/query_latency.py reports the recall against exact.
+Each item keeps at most `max_neighbours` neighbours, which bounds the output when many items are alike
+(a thousand copies of one passage must not yield half a million pairs) and is still enough for connected
+components.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
+EXACT_UP_TO = 20_000
+PROBES = 2
+
+
 def similar_pairs(
     vectors: np.ndarray,
     threshold: float,
@@ -27,13 +35,32 @@ def similar_pairs(
     max_neighbours: int = 32,
     max_block_cells: int = 1 << 24,
     allowed=None,
+    exact_up_to: int = EXACT_UP_TO,
+    seed: int = 0,
 ) -> Iterator[tuple[int, int, float]]:
     """Pairs (i, j, cosine) with i < j and cosine >= threshold, over unit-length row vectors.
 
     Each i keeps its `max_neighbours` most similar j. `allowed(i, j)` (index arrays -> bool array) may veto
-    candidate pairs, e.g. two passages of the same file. A block of rows is compared only with the rows after
-    its start, so each pair is computed once; `max_block_cells` bounds the similarity block in memory.
+    candidate pairs, e.g. two passages of the same file. Exact up to `exact_up_to` items, bucketed beyond.
     """
+    if len(vectors) <= exact_up_to:
+        yield from exact_pairs(
+            vectors, threshold, max_neighbours=max_neighbours, max_block_cells=max_block_cells, allowed=allowed
+        )
+    else:
+        yield from bucketed_pairs(vectors, threshold, max_neighbours=max_neighbours, allowed=allowed, seed=seed)
+
+
+def exact_pairs(
+    vectors: np.ndarray,
+    threshold: float,
+    *,
+    max_neighbours: int = 32,
+    max_block_cells: int = 1 << 24,
+    allowed=None,
+) -> Iterator[tuple[int, int, float]]:
+    """`similar_pairs` by comparing every pair; a block of rows is compared only with the rows after its
+    start, so each pair is computed once, and `max_block_cells` bounds the similarity block in memory."""
     n = len(vectors)
     if n < 2:
         return
@@ -57,6 +84,66 @@ def similar_pairs(
         i, j, values = _cap_per_row(i, j, values, max_neighbours)
         for a, b, v in zip(i.tolist(), j.tolist(), values.tolist()):
             yield a, b, min(1.0, float(v))
+
+
+def bucketed_pairs(
+    vectors: np.ndarray,
+    threshold: float,
+    *,
+    max_neighbours: int = 32,
+    allowed=None,
+    probes: int = PROBES,
+    seed: int = 0,
+) -> Iterator[tuple[int, int, float]]:
+    """`similar_pairs` within k-means buckets (approximate, for many items)."""
+    n = len(vectors)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n_buckets = max(2, int(np.sqrt(n)))
+    centroids = _rough_centroids(vectors, n_buckets, seed=seed)
+    buckets: list[list[np.ndarray]] = [[] for _ in range(n_buckets)]
+    for start in range(0, n, 8192):
+        sims = vectors[start : start + 8192] @ centroids.T
+        nearest = np.argpartition(-sims, probes - 1, axis=1)[:, :probes]
+        for p in range(probes):
+            order = np.argsort(nearest[:, p], kind="stable")
+            ids = nearest[order, p]
+            bounds = np.searchsorted(ids, np.arange(n_buckets + 1))
+            for b in range(n_buckets):
+                if bounds[b] < bounds[b + 1]:
+                    buckets[b].append(order[bounds[b] : bounds[b + 1]] + start)
+    found: dict[tuple[int, int], float] = {}
+    for parts in buckets:
+        if not parts:
+            continue
+        members = np.unique(np.concatenate(parts))
+        if len(members) < 2:
+            continue
+        local_allowed = None if allowed is None else (lambda i, j, m=members: allowed(m[i], m[j]))
+        for a, b, v in exact_pairs(vectors[members], threshold, max_neighbours=max_neighbours, allowed=local_allowed):
+            found[(int(members[a]), int(members[b]))] = v
+    if not found:
+        return
+    keys = np.array(list(found.keys()), dtype=np.int64)
+    values = np.array(list(found.values()), dtype=np.float32)
+    i, j, values = _cap_per_row(keys[:, 0], keys[:, 1], values, max_neighbours)
+    for a, b, v in zip(i.tolist(), j.tolist(), values.tolist()):
+        yield a, b, float(v)
+
+
+def _rough_centroids(vectors: np.ndarray, k: int, *, seed: int, iterations: int = 4) -> np.ndarray:
+    """A few spherical k-means steps from random items on a sample: buckets need only be roughly even and
+    coherent, and k-means++ seeding alone would cost more than the whole pair search."""
+    rng = np.random.default_rng(seed)
+    sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), 20 * k), replace=False))]
+    centroids = sample[rng.choice(len(sample), k, replace=False)].copy()
+    for _ in range(iterations):
+        labels = np.argmax(sample @ centroids.T, axis=1)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, labels, sample)
+        empty = ~np.bincount(labels, minlength=k).astype(bool)
+        sums[empty] = centroids[empty]  # keep a centroid that attracted nothing
+        centroids = normalise_rows(sums)
+    return centroids
 
 
 def _cap_per_row(i: np.ndarray, j: np.ndarray, values: np.ndarray, cap: int):

@@ -80,3 +80,23 @@ def test_top_k_orders_and_breaks_ties_by_index():
     assert [i for i, _ in got] == [0, 2, 3]
     assert top_k(np.array([1, 0], np.float32), v, 0) == []
     assert len(top_k(np.array([1, 0], np.float32), v, 10)) == 4
+
+
+def test_bucketed_pairs_find_nearly_all_exact_pairs():
+    rng = np.random.default_rng(1)
+    centres = normalise_rows(rng.normal(size=(40, 32)))
+    base = normalise_rows(centres[rng.integers(0, 40, 2500)] + 0.5 * rng.normal(size=(2500, 32)))
+    near = normalise_rows(base[:300] + 0.03 * rng.normal(size=(300, 32)))
+    v = np.concatenate([base, near])
+    exact = {(i, j) for i, j, _ in similar_pairs(v, 0.95)}
+    bucketed = {(i, j) for i, j, _ in similar_pairs(v, 0.95, exact_up_to=0)}
+    assert len(exact) >= 300
+    assert bucketed <= exact
+    assert len(bucketed) / len(exact) >= 0.95
+
+
+def test_bucketed_pairs_respect_allowed():
+    v = normalise_rows(np.repeat(np.eye(4, 16, dtype=np.float32), 10, axis=0))
+    owner = np.arange(40) % 2
+    pairs = list(similar_pairs(v, 0.99, exact_up_to=0, allowed=lambda i, j: owner[i] != owner[j]))
+    assert pairs and all(owner[i] != owner[j] and i < j for i, j, _ in pairs)
