@@ -24,6 +24,7 @@ from klein_app.tui.progress import apply_progress
 from klein_app.tui.records import IndexStatus
 from klein_app.tui.screens.search import SearchScreen
 
+STARTUP_DELAY_S = 0.15
 READ_ONLY = "read-only: another klein-search is indexing"
 # Watcher event kinds worth a toast; progress and "indexed" go to the status bar instead.
 _WARN_KINDS = {"polling": "warning", "folder-missing": "warning", "error": "error"}
@@ -74,8 +75,9 @@ class KleinApp(App[int]):
     # --- start-up: open the index, warm the model, start watching ------------------------------
 
     def on_mount(self) -> None:
-        # Importing lancedb and torch holds the GIL for a while: start after the first frame is on screen.
-        self.call_after_refresh(self._startup)
+        # Importing lancedb and torch holds the GIL for a while: start once the first frame has been
+        # written out (the driver writes from its own thread, which needs the GIL too).
+        self.call_after_refresh(self.set_timer, STARTUP_DELAY_S, self._startup)
 
     @work(thread=True, group="startup", exit_on_error=False)
     def _startup(self) -> None:

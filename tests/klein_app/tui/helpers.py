@@ -18,6 +18,8 @@ def make_app(backend, **kwargs) -> KleinApp:
 async def settle(pilot, rounds: int = 3) -> None:
     """Let debounce timers fire and workers finish, then let their results paint."""
     app = pilot.app
+    # The app opens the index a moment after its first frame; wait for that before anything else.
+    await wait_for(pilot, lambda: app.status.phase != "starting", timeout=30, step=0.02)
     await pilot.pause(TEST_DEBOUNCE_S + 0.03)
     for _ in range(rounds):
         await app.workers.wait_for_complete()
