@@ -71,14 +71,36 @@ def exact_pairs(
         sims = vectors[start:stop] @ vectors[start:].T  # column c is row start + c
         # Drop i >= j inside the diagonal square.
         sims[np.tril_indices(stop - start, m=sims.shape[1])] = -np.inf
-        rows, cols = np.nonzero(sims >= threshold)
-        if len(rows) == 0:
+        above = sims >= threshold
+        # Rows with more neighbours than wanted (many near-identical items) are cut to their best ones here,
+        # before millions of pairs would be listed.
+        heavy = np.flatnonzero(above.sum(axis=1) > max_neighbours)
+        parts_i, parts_j, parts_v = [], [], []
+        if len(heavy):
+            sub = sims[heavy]
+            if allowed is not None:
+                ii = np.broadcast_to((heavy + start)[:, None], sub.shape)
+                jj = np.broadcast_to(np.arange(start, n)[None, :], sub.shape)
+                sub[~np.asarray(allowed(ii, jj), dtype=bool)] = -np.inf
+            top = np.argpartition(-sub, max_neighbours - 1, axis=1)[:, :max_neighbours]
+            top_values = np.take_along_axis(sub, top, axis=1)
+            r, c = np.nonzero(top_values >= threshold)
+            parts_i.append(heavy[r] + start)
+            parts_j.append(top[r, c] + start)
+            parts_v.append(top_values[r, c])
+            above[heavy] = False
+        rows, cols = np.nonzero(above)
+        if len(rows):
+            i, j, values = rows + start, cols + start, sims[rows, cols]
+            if allowed is not None:
+                keep = np.asarray(allowed(i, j), dtype=bool)
+                i, j, values = i[keep], j[keep], values[keep]
+            parts_i.append(i)
+            parts_j.append(j)
+            parts_v.append(values)
+        if not parts_i:
             continue
-        values = sims[rows, cols]
-        i, j = rows + start, cols + start
-        if allowed is not None:
-            keep = np.asarray(allowed(i, j), dtype=bool)
-            i, j, values = i[keep], j[keep], values[keep]
+        i, j, values = np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_v)
         if len(i) == 0:
             continue
         i, j, values = _cap_per_row(i, j, values, max_neighbours)
