@@ -33,6 +33,7 @@ class AddFolderScreen(ModalScreen[str | None]):
             yield PathInput(placeholder="~/Documents", id="folder-path")
             yield Label("Tab or → completes a folder name · Enter adds · Esc cancels", classes="hint")
             yield Label("", id="dialog-error")
+        yield key_footer()
 
     def on_mount(self) -> None:
         self.query_one(PathInput).focus()
@@ -64,6 +65,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="dialog-buttons"):
                 yield Button("Yes", variant="error", id="yes")
                 yield Button("No", variant="primary", id="no")
+        yield key_footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

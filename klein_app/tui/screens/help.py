@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from klein_app.tui.widgets.footer import key_footer
+
 HELP = """\
 # klein-search
 
@@ -44,3 +46,4 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
             yield Markdown(HELP)
+        yield key_footer()

@@ -87,3 +87,18 @@ async def test_add_folder_index_search_duplicates_clusters(tmp_path, tiny_model_
         clusters = app.screen.clusters
         assert clusters and sum(c.size for c in clusters) == len(CORPUS)
         assert all(c.label for c in clusters)
+
+
+async def test_a_broken_config_is_one_line_on_screen_not_a_traceback(tmp_path):
+    db = tmp_path / "db"
+    db.mkdir()
+    (db / "config.toml").write_text("folders = [unclosed\n")
+    app = make_app(Backend(str(db)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.status.phase == "error" and "not valid TOML" in app.status.message
+        await type_text(pilot, "anything")
+        await settle(pilot)
+        message = str(app.screen.query_one("#results-message").render())
+        assert message.startswith("Search failed:") and "Traceback" not in message
+        assert app.is_running
