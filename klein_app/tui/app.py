@@ -51,13 +51,9 @@ class KleinApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(
-        self, backend: Backend, *, watch: bool = True, warm_model: bool = True, debounce_s: float = 0.25
-    ) -> None:
+    def __init__(self, backend: Backend, *, debounce_s: float = 0.25) -> None:
         super().__init__()
         self.backend = backend
-        self.watch_folders = watch
-        self.warm_model = warm_model
         # How long typing must pause before a search runs: long enough to skip half-typed words.
         self.debounce_s = debounce_s
         self.status = IndexStatus()
@@ -85,9 +81,9 @@ class KleinApp(App[int]):
         try:
             backend.open()
             self._post_totals()
-            if self.watch_folders and backend.folders():
+            if backend.folders():
                 self._start_watcher()
-            if self.warm_model and (backend.folders() or backend.has_index()):
+            if backend.folders() or backend.has_index():
                 # Load it now, not on the first keystroke; the watcher's first pass may be loading it already.
                 self._load_model()
                 self._post_totals()
@@ -125,7 +121,7 @@ class KleinApp(App[int]):
         if event.error:
             self.notify(event.error, title="Cannot load the model", severity="error", timeout=10)
 
-    # --- indexing runs the app starts itself (re-index; or everything when not watching) --------
+    # --- indexing runs the app starts itself (re-index of a folder) -----------------------------
 
     def start_indexing(self, paths: list[str] | None = None) -> None:
         """Index (or re-check) some folders, or all of them, in the background."""
@@ -192,12 +188,8 @@ class KleinApp(App[int]):
 
     def after_folder_added(self, folder: str) -> None:
         # A running watcher picks the folder up itself; otherwise start one (its first pass indexes).
-        if self.backend.watching:
-            return
-        if self.watch_folders:
+        if not self.backend.watching:
             self._watcher_worker()
-        else:
-            self.start_indexing([folder])
 
     @work(thread=True, group="index", exit_on_error=False)
     def _watcher_worker(self) -> None:
