@@ -415,6 +415,7 @@ class _Run:
         self.flushes += 1
         if self.flushes % OPTIMIZE_EVERY_FLUSHES == 0:
             self.store.optimize()
+        _trim_heap()
         self._event("write")
 
     # --- progress ----------------------------------------------------------------------------
@@ -433,6 +434,17 @@ class _Run:
 
 
 _DONE = object()
+
+
+def _trim_heap() -> None:
+    """Hand freed memory back to the OS (glibc keeps it otherwise: Arrow batches, torch
+    activations and LanceDB writes free in many threads' arenas, and RSS creeps up)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _under(path: str, folder: str) -> bool:

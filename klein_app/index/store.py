@@ -37,7 +37,7 @@ FILES = "files"
 CHUNKS = "chunks"
 # Old table versions are pruned this long after they stop being current, so a reader that
 # opened one a moment ago can still finish, while disk use stays bounded.
-KEEP_OLD_VERSIONS = timedelta(seconds=60)
+KEEP_OLD_VERSIONS = timedelta(seconds=10)
 _IN_BATCH = 400  # paths per `IN (...)` filter
 INDEX_CACHE_BYTES = 384 << 20  # holds the ANN and FTS indices of ~100k chunks
 METADATA_CACHE_BYTES = 64 << 20
