@@ -117,12 +117,16 @@ class SearchScreen(Screen):
         if not hits:
             self._show_message(f"No matches for “{query}”." + self._empty_hint())
             return
+        # The same query reruns when the index changes: keep the reader on the file they were looking at.
+        current = results.current_hit()
         self.query_one("#results-message").display = False
         results.display = True
         results.show_hits(hits, self._terms)
+        keep = next((i for i, h in enumerate(hits) if current is not None and h.path == current.path), 0)
+        results.highlighted = keep
         self.query_one("#results-pane").border_title = f"Results ({len(hits)})"
         self.query_one("#results-pane").border_subtitle = ""
-        self._preview(hits[0])
+        self._preview(hits[keep])
 
     def _show_message(self, message: str, error: bool = False, keep_subtitle: bool = False) -> None:
         if not keep_subtitle:

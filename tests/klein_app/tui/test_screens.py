@@ -43,6 +43,23 @@ async def test_search_as_you_type_shows_ranked_results_and_preview():
         assert [q for q, _, _ in app.backend.searches] == ["bread"]
 
 
+async def test_an_index_change_reruns_the_query_and_keeps_the_highlighted_file():
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "bread")
+        await settle(pilot)
+        await pilot.press("down", "down")
+        results = app.screen.query_one(ResultsList)
+        assert results.current_hit().path.endswith("japan.md")
+        before = len(backend.searches)
+        app.index_signal.publish(None)
+        await settle(pilot)
+        assert len(backend.searches) == before + 1
+        assert results.current_hit().path.endswith("japan.md")
+
+
 async def test_mode_toggle_and_path_filter_reach_the_query():
     backend = FakeBackend()
     app = make_app(backend)
