@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
+
 from klein_app.tui.app import KleinApp
 
 # Tests type and then settle; a short debounce keeps them fast (the app's default is 0.25 s).
@@ -22,9 +24,18 @@ async def settle(pilot, rounds: int = 3) -> None:
     await wait_for(pilot, lambda: app.status.phase != "starting", timeout=30, step=0.02)
     await pilot.pause(TEST_DEBOUNCE_S + 0.03)
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        await _workers_done(app)
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+async def _workers_done(app) -> None:
+    # Superseded workers (a newer search, a newer preview) end cancelled: that is finished too.
+    for worker in list(app.workers):
+        try:
+            await worker.wait()
+        except (WorkerCancelled, WorkerFailed, WorkerError):
+            pass
 
 
 async def wait_for(pilot, condition, timeout: float = 30.0, step: float = 0.1) -> bool:
