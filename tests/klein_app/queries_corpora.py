@@ -39,8 +39,12 @@ def module_text(name: str) -> str:
 
 
 def reformat(text: str) -> str:
-    """Same words, other layout: re-wrapped lines, trailing spaces, extra blank lines, CRLF ends."""
-    paragraphs = [textwrap.fill(" ".join(p.split()), width=58) for p in text.split("\n\n")]
+    """Same words, other layout: prose re-wrapped (indented blocks such as code and diagrams kept as they are,
+    as an editor would), trailing spaces, extra blank lines, CRLF line ends."""
+    paragraphs = [
+        p if any(line[:1].isspace() for line in p.splitlines()) else textwrap.fill(" ".join(p.split()), width=58)
+        for p in text.split("\n\n")
+    ]
     return ("\n\n\n".join(p.replace("\n", "  \n") for p in paragraphs) + "\n").replace("\n", "\r\n")
 
 
@@ -130,16 +134,17 @@ TOPIC_FILES = {
     "space/moon-landing.md": "In July 1969 the Apollo 11 astronauts landed on the Moon. Neil Armstrong and Buzz "
     "Aldrin walked on the lunar surface, collected rocks and planted a flag while Michael Collins orbited in the "
     "command module.",
-    "garden/roses.md": "Prune roses in late winter, cutting just above an outward-facing bud. Feed them with "
-    "compost in spring, water the roots rather than the leaves, and remove faded blooms to encourage new flowers.",
-    "garden/compost.md": "A compost heap turns kitchen scraps and garden waste into rich soil. Mix green material "
-    "such as grass clippings with brown material such as dry leaves, keep the heap moist and turn it every few "
-    "weeks.",
-    "garden/vegetable-beds.md": "Raised vegetable beds warm up early in spring and drain well. Sow carrots, "
-    "lettuce and beans in rows, thin the seedlings, and mulch between the plants to keep weeds down and the soil "
-    "damp.",
-    "garden/lawn.md": "Mow the lawn regularly but never remove more than a third of the grass height. Rake out "
-    "moss in autumn, spike compacted soil to let air reach the roots, and reseed bare patches.",
+    "music/violin.md": "Learning the violin starts with holding the bow lightly and drawing it straight across "
+    "the strings. Practise scales slowly every day, tune the instrument before each session and rosin the bow "
+    "hair so it grips the strings.",
+    "music/orchestra.md": "A symphony orchestra seats strings at the front, woodwinds and brass behind them and "
+    "percussion at the back. The conductor sets the tempo with a baton and shapes the dynamics of each "
+    "movement during rehearsals and concerts.",
+    "music/jazz.md": "Jazz grew in New Orleans from blues and ragtime. Musicians improvise solos over chord "
+    "changes, trading choruses on saxophone, trumpet and piano while the bass and drums keep a swinging rhythm.",
+    "music/guitar-chords.md": "Beginners on the guitar learn open chords such as G, C, D and E minor. Press the "
+    "frets with your fingertips, strum evenly with a pick and switch chords in time with a metronome until the "
+    "changes sound smooth.",
     "finance/budget.md": "A household budget lists monthly income and every expense, from rent to groceries. "
     "Track spending for a few months, set limits for each category and put aside savings before spending on "
     "extras.",
@@ -158,14 +163,14 @@ TOPIC_WORDS = {
                 "milk", "eggs", "stock", "serve", "cheese", "batter"},
     "space": {"planet", "mars", "telescope", "telescopes", "light", "moon", "black", "hole", "holes",
               "astronomers", "galaxies", "gravity", "star", "lunar", "orbit", "rovers", "apollo"},
-    "garden": {"compost", "roses", "lawn", "soil", "grass", "garden", "beds", "heap", "moss", "seedlings",
-               "prune", "mow", "roots", "spring", "weeds", "leaves"},
+    "music": {"violin", "bow", "strings", "orchestra", "jazz", "guitar", "chords", "chord", "conductor",
+              "musicians", "solos", "scales", "instrument", "rhythm", "saxophone", "piano", "tempo", "frets"},
     "finance": {"tax", "income", "mortgage", "funds", "index", "budget", "interest", "loan", "rate", "savings",
                 "spending", "investors", "fees", "expenses", "bank"},
 }
 # Queries worded unlike their target file, each with the one file that answers it.
 TOPIC_QUERIES = {
-    "how do I keep a wild yeast culture alive for baking": "cooking/sourdough.md",
+    "how to feed a starter for homemade bread": "cooking/sourdough.md",
     "creamy Italian rice dish stirred with broth": "cooking/risotto.md",
     "spicy stew with chickpeas and coconut": "cooking/curry.md",
     "breakfast made from a runny mixture of eggs cooked in a frying pan": "cooking/pancakes.md",
@@ -173,10 +178,10 @@ TOPIC_QUERIES = {
     "collapsed stars whose gravity traps light": "space/black-holes.md",
     "observatories in orbit looking at infrared light": "space/telescopes.md",
     "first people to walk on the moon": "space/moon-landing.md",
-    "when should I cut back my flowering shrubs": "garden/roses.md",
-    "turning food waste into fertile earth": "garden/compost.md",
-    "growing carrots and lettuce at home": "garden/vegetable-beds.md",
-    "how often should I mow the grass": "garden/lawn.md",
+    "how to practise a bowed string instrument": "music/violin.md",
+    "who stands in front of the musicians waving a stick": "music/orchestra.md",
+    "improvised music born in Louisiana": "music/jazz.md",
+    "easy chords for a beginner guitarist": "music/guitar-chords.md",
     "plan monthly spending and saving": "finance/budget.md",
     "cheap passive investing in the whole stock market": "finance/index-funds.md",
     "borrowing money from a bank to buy a home": "finance/mortgage.md",

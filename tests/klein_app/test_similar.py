@@ -43,9 +43,9 @@ def test_k(corpus):
 def test_candidate_path_matches_exact_path(corpus, monkeypatch):
     # Large indexes take candidates from the chunk index first; on a small one both ways must agree.
     root, store = corpus
-    exact = similar(store, str(root / "garden/roses.md"), k=5)
+    exact = similar(store, str(root / "music/violin.md"), k=5)
     monkeypatch.setattr(similar_module, "EXACT_BELOW_CHUNKS", 0)
-    approx = similar(store, str(root / "garden/roses.md"), k=5)
+    approx = similar(store, str(root / "music/violin.md"), k=5)
     assert [r.path for r in approx] == [r.path for r in exact]
     assert [r.score for r in approx] == pytest.approx([r.score for r in exact], abs=1e-5)
 
@@ -63,6 +63,6 @@ def test_empty_index(tmp_path, tiny_model):
 
 def test_same_topic_files_come_first(tmp_path, semantic_model):
     store = build_store(tmp_path / "db", semantic_model, {f"/t/{p}": t for p, t in TOPIC_FILES.items()})
-    for path in ("space/mars.md", "cooking/curry.md", "finance/mortgage.md", "garden/compost.md"):
+    for path in ("space/mars.md", "cooking/curry.md", "finance/mortgage.md", "music/jazz.md"):
         top = similar(store, f"/t/{path}", k=1)
         assert all(TOPIC_OF[r.path[3:]] == TOPIC_OF[path] for r in top), (path, top)
