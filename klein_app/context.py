@@ -6,6 +6,7 @@ Public API:
     ctx.model, ctx.store      the pair queries use: the store was built by exactly this model
     ctx.index_model, ctx.index_store
                               the pair the indexer writes: the configured model and its generation
+    ctx.model_loaded          whether .model is loaded already (a cheap check; never loads)
     ctx.refresh()             forget the cached query pair (after a blue-green swap or a settings change)
     ctx.save_settings()
 
@@ -103,6 +104,11 @@ class AppContext:
         except Exception:
             pass  # the old model or index is gone: the new (partial) index is all there is
         return target, self.index_store
+
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the query model is already loaded (never loads it)."""
+        return self._query_pair is not None
 
     def refresh(self) -> None:
         with self._lock:

@@ -141,6 +141,7 @@ class _Run:
 
             ensure_vector_index(store)  # no-op on small tables; optimize() then keeps it current
             store.optimize()
+            _trim_heap()
         self.report.stopped = self.stop.is_set()
         if full and not self.report.stopped:
             store.update_meta(chunking=chunking, complete=True)

@@ -41,6 +41,7 @@ KEEP_OLD_VERSIONS = timedelta(seconds=10)
 _IN_BATCH = 400  # paths per `IN (...)` filter
 INDEX_CACHE_BYTES = 384 << 20  # holds the ANN and FTS indices of ~100k chunks
 METADATA_CACHE_BYTES = 64 << 20
+FTS_BUILD_MB = 128
 
 
 class StoreError(Exception):
@@ -384,7 +385,8 @@ class Store:
         from lancedb.index import FTS
 
         # the column goes where the vector API puts its metric: lancedb's documented FTS form
-        self.chunks_table.create_index("text", config=FTS(), replace=True)
+        # a bounded build heap: the default (about 1 GiB) would set the process's peak RSS
+        self.chunks_table.create_index("text", config=FTS(memory_limit=FTS_BUILD_MB), replace=True)
 
     def optimize(self) -> None:
         """Compact fragments, fold new rows into indices, prune old versions."""

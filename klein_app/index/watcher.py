@@ -5,6 +5,7 @@ Public API:
         .start()   claims the index, starts observers, runs a full pass, then follows changes
         .stop()    stops observers and the worker (an index batch in flight finishes first)
         .sync_folders()   re-read ctx.settings.folders: watch new ones, index them
+        .rescan(paths=None)   queue a pass (all folders, or these paths) in the watcher's loop
         .wait_idle(timeout) -> bool   True once no change is pending and no batch is running
     WatchEvent(kind, message, report=None, progress=None)
         kind: "started", "progress", "indexed", "polling", "folder-missing", "error", "stopped"
@@ -109,6 +110,11 @@ class Watcher:
         if self._hold is not None:
             self._hold.__exit__(None, None, None)
             self._hold = None
+
+    def rescan(self, paths: list[str] | None = None) -> None:
+        """Queue a pass over `paths` (None: every folder) in the watcher's own loop, so its
+        progress arrives through on_event like any other batch."""
+        self._request(None if paths is None else [os.path.abspath(p) for p in paths])
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         deadline = time.monotonic() + timeout
