@@ -169,7 +169,8 @@ def test_an_index_inside_a_watched_folder_does_not_index_itself(tmp_path, make_c
 
 def test_rescan_runs_in_the_watchers_loop(watched):
     ctx, root, w, events = watched
-    assert ctx.model_loaded  # the fixture's assertions used ctx.store
+    ctx.store
+    assert ctx.model_loaded
     before = sum(e.kind == "indexed" for e in events)
     (root / "quiet.txt").write_text("no event needed\n")
     w.rescan([str(root)])
