@@ -303,6 +303,10 @@ async def test_help_opens_and_closes():
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)
+        # `?` opens it too, wherever it is not typed into a field
+        await pilot.press("f3", "question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_every_screen_survives_a_resize_to_80x24():
