@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -38,6 +40,9 @@ def group_label(group: DupGroup) -> Text:
 def file_label(f: DupFile, marked: bool, shown: str) -> Text:
     label = Text("[x] " if marked else "[ ] ", style="bold cyan" if marked else "dim")
     label.append(f"{human_size(f.size):>9}  ")
+    if f.mtime > 0:
+        # when each copy last changed helps decide which one to keep
+        label.append(time.strftime("%Y-%m-%d %H:%M  ", time.localtime(f.mtime)), style="dim")
     label.append(shown)
     return label
 
