@@ -30,6 +30,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+# LanceDB's native logger prints every k-means warning of an ANN build to the user's terminal;
+# only errors are the user's business. Set before lancedb's first import, and only if unset.
+os.environ.setdefault("LANCEDB_LOG", "error")
+
 INDEX_DIR = "index"
 ACTIVE_FILE = "active.json"
 META_FILE = "meta.json"
