@@ -198,16 +198,31 @@ def cmd_add(args) -> int:
 def cmd_remove(args) -> int:
     from klein_app.index.folders import remove_folder
 
+    from klein_app.index.lock import IndexBusy
+
     ctx = _context(args)
+    deferred = False
     try:
         removed = remove_folder(ctx, args.path)
+    except IndexBusy:
+        # the folder is out of the config already; the running writer follows it and drops the rows
+        removed, deferred = 0, True
     except Exception as exc:
         err = _translate(exc)
         if err is not None:
             raise err from None
         raise
     if args.json:
-        _print_json({"removed_folder": args.path, "files_forgotten": removed, "folders": ctx.settings.folders})
+        _print_json(
+            {
+                "removed_folder": args.path,
+                "files_forgotten": removed,
+                "folders": ctx.settings.folders,
+                "deferred_to_running_writer": deferred,
+            }
+        )
+    elif deferred:
+        print(f"stopped watching {args.path}; the running klein-search process will forget its files")
     else:
         print(f"stopped watching {args.path}; forgot {removed} file(s)")
     return 0

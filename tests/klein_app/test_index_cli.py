@@ -142,3 +142,19 @@ def test_watch_command_follows_changes_until_ctrl_c(capsys, db, corpus, monkeypa
     kinds = [e["event"] for e in events]
     assert kinds[0] == "started" and kinds[-1] == "stopped" and "indexed" in kinds
     assert str(corpus / "new.md") in Store.open_active(db).file_rows()
+
+
+def test_remove_while_another_process_writes_is_deferred(capsys, db, corpus):
+    from klein_app.context import open_context
+    from klein_app.index.lock import hold_index
+
+    run_json(capsys, "--db", str(db), "add", str(corpus))
+    holder = open_context(str(db))
+    with hold_index(holder):
+        out = run_json(capsys, "--db", str(db), "remove", str(corpus))
+    assert out["deferred_to_running_writer"] and out["folders"] == []
+    from klein_app.index.indexer import index_paths
+
+    ctx = open_context(str(db))
+    index_paths(ctx)  # what the running writer's next full pass does
+    assert run_json(capsys, "--db", str(db), "status")["files"] == 0
