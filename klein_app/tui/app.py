@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import time
 
 from textual import on, work
 from textual.app import App
@@ -25,6 +26,7 @@ from klein_app.tui.records import IndexStatus
 from klein_app.tui.screens.search import SearchScreen
 
 STARTUP_DELAY_S = 0.15
+LIVE_COUNT_S = 3.0  # how often screens refresh from a pass still running
 READ_ONLY = "read-only: another klein-search is indexing"
 # Watcher event kinds worth a toast; progress and "indexed" go to the status bar instead.
 _WARN_KINDS = {"polling": "warning", "folder-missing": "warning", "error": "error"}
@@ -59,6 +61,7 @@ class KleinApp(App[int]):
         self.status = IndexStatus()
         self.folders: list[str] = []  # the watched folders, as of the last index change
         self.read_only = False  # another process holds the index: we can search it, not update it
+        self._last_live_count = 0.0
         self.status_signal: Signal[IndexStatus] = Signal(self, "status")
         self.index_signal: Signal[None] = Signal(self, "index")
 
@@ -139,8 +142,29 @@ class KleinApp(App[int]):
 
     @on(messages.IndexProgress)
     def _handle_progress(self, event: messages.IndexProgress) -> None:
-        if getattr(event.event, "phase", "") != "done":
-            self.set_status(**_fields(apply_progress(self.status, event.event)))
+        phase = getattr(event.event, "phase", "")
+        if phase == "done":
+            return
+        self.set_status(**_fields(apply_progress(self.status, event.event)))
+        now = time.monotonic()
+        if phase == "write" and now - self._last_live_count >= LIVE_COUNT_S:
+            # A long first pass writes in groups: let the screens show what is searchable already.
+            self._last_live_count = now
+            self._count_live()
+
+    @work(thread=True, exclusive=True, group="live-count", exit_on_error=False)
+    def _count_live(self) -> None:
+        try:
+            n_files, n_chunks = self.backend.totals()
+        except Exception:
+            return  # the final count after the pass will say what went wrong
+        self.post_message(messages.IndexGrew(n_files, n_chunks))
+
+    @on(messages.IndexGrew)
+    def _handle_grew(self, event: messages.IndexGrew) -> None:
+        if self.status.busy:  # a late mid-run count must not overwrite the final one
+            self.set_status(n_files=event.n_files, n_chunks=event.n_chunks)
+            self.index_signal.publish(None)
 
     @on(messages.IndexFinished)
     def _handle_finished(self, event: messages.IndexFinished) -> None:

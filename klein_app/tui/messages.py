@@ -53,3 +53,12 @@ class ModelState(Message):
         super().__init__()
         self.state = state
         self.error = error
+
+
+class IndexGrew(Message):
+    """Mid-run counts: what a running pass has written so far (searches already see it)."""
+
+    def __init__(self, n_files: int, n_chunks: int) -> None:
+        super().__init__()
+        self.n_files = n_files
+        self.n_chunks = n_chunks
