@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from textual.widgets import DataTable, Input, OptionList, Static
 
@@ -18,7 +19,7 @@ from klein_app.tui.widgets.results import ResultsList
 from klein_app.tui.widgets.status_bar import StatusBar
 
 from .fakes import FakeBackend
-from .helpers import make_app, settle, type_text
+from .helpers import make_app, settle, type_text, wait_for
 
 
 
@@ -223,6 +224,29 @@ async def test_reindex_the_selected_folder():
         await settle(pilot)
         assert backend.indexed == [["/data/notes"]]
         assert not app.status.busy
+
+
+async def test_indexing_progress_shows_in_the_status_bar():
+    class Event:
+        phase, files_done, files_total, chunks_done, chunks_per_s, eta_s, current = "embed", 1, 2, 10, 50.0, 3.0, "/x"
+
+    gate = threading.Event()
+
+    class SlowIndexing(FakeBackend):
+        def index(self, paths, progress):
+            progress(Event())
+            gate.wait(20)  # hold the run open while the test looks at the status bar
+
+    app = make_app(SlowIndexing())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3", "i")
+        assert await wait_for(pilot, lambda: "1/2 files" in status_text(app), timeout=10)
+        assert status_text(app) == "indexing: embed · 1/2 files · 50 chunks/s · ETA 0:03"
+        assert app.screen.query_one(StatusBar).has_class("-busy")
+        gate.set()
+        assert await wait_for(pilot, lambda: not app.status.busy, timeout=10)
+        assert status_text(app).startswith("watching · 6 files")
 
 
 async def test_duplicates_mark_two_compare_and_copy(tmp_path):
