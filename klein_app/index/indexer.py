@@ -250,6 +250,7 @@ class _Run:
                 if ready and (
                     done
                     or sum(len(p.rows) for p in ready) >= FLUSH_CHUNKS
+                    or self.budget.waiting
                     or time.monotonic() - last_flush >= FLUSH_SECONDS
                 ):
                     self._flush(ready, known)

@@ -95,13 +95,16 @@ class Budget:
         self.limit = limit
         self.used = 0
         self.closed = False
+        self.waiting = False  # the reader is blocked: the writer should flush what it has
         self.cond = threading.Condition()
 
     def acquire(self, n: int) -> bool:
         with self.cond:
             # one file bigger than the whole budget still goes through, alone
             while not self.closed and self.used and self.used + n > self.limit:
+                self.waiting = True
                 self.cond.wait(0.2)
+            self.waiting = False
             self.used += n
             return not self.closed
 
