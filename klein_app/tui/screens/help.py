@@ -22,7 +22,8 @@ Search your own files by meaning. Everything stays on this machine.
 Type to search; results follow as you type. **Ctrl+T** cycles hybrid / vector / text,
 **Ctrl+L** jumps to the path filter (a glob such as `*.md` or `notes/*`), **↓** or **Tab** moves to
 the results, **Enter** opens the file at that line in `$EDITOR` (else the system opener),
-**Ctrl+O** opens it with the system opener, **Esc** goes back to the query.
+**Ctrl+O** opens it with the system opener, **S** on a result lists files similar to it,
+**Esc** goes back to the query.
 
 ## Folders
 **A** adds a folder (Tab or → completes folder names), **X**/**Delete** stops watching one (its files

@@ -30,6 +30,7 @@ class SearchScreen(Screen):
         Binding("ctrl+t", "toggle_mode", "Mode"),
         Binding("ctrl+l", "focus_filter", "Path filter"),
         Binding("ctrl+o", "open_system", "Open"),
+        Binding("s", "similar", "Similar files"),
         Binding("escape", "focus_query", "Query", show=False),
         Binding("down", "focus_results", "Results", show=False),
     ]
@@ -212,6 +213,14 @@ class SearchScreen(Screen):
         results = self.query_one(ResultsList)
         if results.display and results.hits:
             results.focus()
+
+    def action_similar(self) -> None:
+        # Bound to a letter: reaches here only from the results list, never while typing a query.
+        hit = self.query_one(ResultsList).current_hit()
+        if hit is not None:
+            from klein_app.tui.screens.similar import SimilarScreen
+
+            self.app.push_screen(SimilarScreen(hit.path))
 
     def action_open_system(self) -> None:
         hit = self.query_one(ResultsList).current_hit()

@@ -61,6 +61,18 @@ async def test_an_index_change_reruns_the_query_and_keeps_the_highlighted_file()
         assert results.current_hit().path.endswith("japan.md")
 
 
+async def test_s_on_a_result_lists_similar_files_but_types_in_the_query():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "sourdough")
+        await settle(pilot)
+        assert app.screen.query_one("#query", Input).value == "sourdough"
+        await pilot.press("down", "s")
+        await settle(pilot)
+        assert isinstance(app.screen, SimilarScreen) and app.screen.path.endswith("bread.md")
+
+
 async def test_mode_toggle_and_path_filter_reach_the_query():
     backend = FakeBackend()
     app = make_app(backend)
