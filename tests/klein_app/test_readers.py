@@ -142,3 +142,11 @@ def test_docx_paragraphs_and_bad_docx():
         z.writestr("hello.txt", "not a word file")
     with pytest.raises(ReadError, match="not a valid DOCX"):
         read_document("c.docx", buf.getvalue())
+
+
+def test_a_megabytes_long_line_is_skipped_but_long_text_is_not():
+    with pytest.raises(ReadError, match="line longer than 1 MB"):
+        read_document("min.js", b"x=1;" * 300_000)
+    lines = ("a normal line of prose\n" * 60_000).encode()
+    assert len(lines) > 1 << 20
+    assert read_document("long.txt", lines).text.count("\n") == 60_000

@@ -58,12 +58,31 @@ BINARY_EXTENSIONS = frozenset(
 )
 
 
+# A megabyte without a newline is machine output (minified code, data dumps, base64): slow to
+# embed and useless to search.
+MAX_LINE_BYTES = 1 << 20
+
+
+def _longest_line(data: bytes) -> int:
+    if len(data) <= MAX_LINE_BYTES:
+        return len(data)
+    longest, start = 0, 0
+    while True:
+        end = data.find(b"\n", start)
+        if end == -1:
+            return max(longest, len(data) - start)
+        longest = max(longest, end - start)
+        start = end + 1
+
+
 def read_document(path: str, data: bytes) -> Document:
     ext = os.path.splitext(path)[1].lower()
     if ext in BINARY_EXTENSIONS:
         raise ReadError(f"binary file ({ext})")
     if not data:
         raise ReadError("empty file")
+    if ext not in (".pdf", ".docx") and _longest_line(data) > MAX_LINE_BYTES:
+        raise ReadError(f"a line longer than {MAX_LINE_BYTES >> 20} MB (generated or minified text)")
     if ext == ".pdf":
         from klein_app.sources.readers.pdf import read_pdf
 
