@@ -20,6 +20,7 @@ from klein_app.tui.widgets.path_input import PathInput
 from klein_app.tui.widgets.status_bar import StatusBar
 
 NO_FOLDERS = "No folders are watched yet. Press A to add one."
+MAX_SKIPPED_ROWS = 2000
 
 
 class AddFolderScreen(ModalScreen[str | None]):
@@ -110,7 +111,9 @@ class FoldersScreen(Screen):
         folders.add_columns("Files", "Chunks", "Skipped", "State")
         self.query_one("#skipped", DataTable).add_columns("File", "Reason")
         if (signal := getattr(self.app, "index_signal", None)) is not None:
-            signal.subscribe(self, lambda _: self.action_refresh())
+            # Listing every file row is not free on a big index: only for the screen in view
+            # (it refreshes on every visit anyway).
+            signal.subscribe(self, lambda _: self.action_refresh() if self.is_current else None)
         if (signal := getattr(self.app, "status_signal", None)) is not None:
             signal.subscribe(self, self._status_changed)
 
@@ -159,9 +162,11 @@ class FoldersScreen(Screen):
         skipped = self.query_one("#skipped", DataTable)
         skipped.clear()
         rows = skipped_files(files)
-        for f in rows:
+        for f in rows[:MAX_SKIPPED_ROWS]:
             skipped.add_row(display_path(f.path, folders), f.skip_reason or f.status)
-        self.query_one("#skipped-pane").border_title = f"Skipped files ({len(rows)})"
+        if len(rows) > MAX_SKIPPED_ROWS:
+            skipped.add_row(f"… and {len(rows) - MAX_SKIPPED_ROWS:,} more", "see `klein-search files --skipped`")
+        self.query_one("#skipped-pane").border_title = f"Skipped files ({len(rows):,})"
 
     def _selected_folder(self) -> str | None:
         table = self.query_one("#folders", DataTable)
