@@ -3,7 +3,7 @@
     python bench/query_latency.py --data ../shared/data --index runs/bench-query [--model DIR]
 
 Builds (or reuses, in --index) a LanceDB index of real text: Wikipedia paragraphs (then Wikinews ones), one
-paragraph per chunk, the paragraphs of one article forming one file. Vectors come from the bundled model, or
+paragraph per chunk (or one sentence, with --unit sentences), the pieces of one article forming one file. Vectors come from the bundled model, or
 --model, or, when neither exists, an untrained 256-d model (--untrained-layers deep, 1 by default, reading
 64 tokens, so that 100k chunks embed in minutes on a busy machine): its vectors carry only word overlap, query embedding is
 cheaper than the real model's, and the output says which model was used.
@@ -29,18 +29,24 @@ csv.field_size_limit(sys.maxsize)
 BATCH = 512
 
 
-def paragraphs(data: Path, limit: int):
-    """(file key, paragraph index, text) from the enwiki then wikinews paragraph files."""
+def paragraphs(data: Path, limit: int, unit: str = "paragraphs", per_file: int = 8):
+    """(file path, chunk index, text): Wikipedia then Wikinews paragraphs (or sentences, at most `per_file` a
+    file), the pieces of one article forming one file."""
     n = 0
     for source in ("enwiki_slice", "wikinews_en"):
-        path = data / "sentences" / source / "paragraphs.tsv.gz"
+        path = data / "sentences" / source / f"{unit}.tsv.gz"
+        seen: dict[str, int] = {}
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-                text = (row.get("text") or "").strip()
+                text = (row.get("text") or row.get("sentence") or "").strip()
                 if len(text) < 40:
                     continue
                 page = row.get("page_id") or row.get("article_id")
-                yield f"/bench/{source}/{page}.txt", int(row["para_idx"]), text
+                index = seen.get(page, 0)
+                if unit == "sentences" and index >= per_file:
+                    continue
+                seen[page] = index + 1
+                yield f"/bench/{source}/{page}.txt", index, text
                 n += 1
                 if n >= limit:
                     return
@@ -82,7 +88,7 @@ def load_model(args, work: Path):
     return klein_model.load(folder), f"UNTRAINED {name} model (no bundled model): ranking meaningless"
 
 
-def build_index(store, model, data: Path, n_chunks: int) -> None:
+def build_index(store, model, data: Path, n_chunks: int, unit: str) -> None:
     """Embed paragraphs and append them, with their files rows, until the chunks table holds n_chunks."""
     import pyarrow as pa
 
@@ -92,7 +98,7 @@ def build_index(store, model, data: Path, n_chunks: int) -> None:
     if have >= n_chunks:
         return
     print(f"building: {have} -> {n_chunks} chunks", flush=True)
-    rows = list(paragraphs(data, n_chunks))[have:]
+    rows = list(paragraphs(data, n_chunks, unit))[have:]
     schema = chunks_schema(model.dim)
     start = time.perf_counter()
     for b in range(0, len(rows), BATCH):
@@ -214,10 +220,13 @@ def main() -> int:
     parser.add_argument("--index", type=Path, default=Path("runs/bench-query"), help="folder to build or reuse")
     parser.add_argument("--model", help="model folder (default: the bundled model)")
     parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--unit", choices=("paragraphs", "sentences"), default="paragraphs",
+                        help="what one chunk is (sentences embed ~3x faster; at most 8 a file)")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--files", type=int, default=10_000, help="files for the dupes/clusters timing")
     parser.add_argument("--untrained-layers", type=int, default=1, help="depth of the stand-in model")
-    parser.add_argument("--skip-dupes", action="store_true")
+    parser.add_argument("--skip-dupes", action="store_true", help="skip the dupes/clusters timing")
+    parser.add_argument("--skip-search", action="store_true", help="only the dupes/clusters timing")
     args = parser.parse_args()
 
     from klein_app.index.store import Store
@@ -225,9 +234,9 @@ def main() -> int:
 
     args.index.mkdir(parents=True, exist_ok=True)
     model, which = load_model(args, args.index)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores;  model: {which}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores;  model: {which};  chunks: {args.unit}")
     store = Store.open(args.index / "db", model.dim, model.fingerprint)
-    build_index(store, model, args.data, args.chunks)
+    build_index(store, model, args.data, args.chunks, args.unit)
     store.ensure_fts_index()
     t = time.perf_counter()
     built = ann.ensure_vector_index(store)
@@ -236,6 +245,27 @@ def main() -> int:
         print(f"ANN index ({ann.INDEX_TYPE}) built in {time.perf_counter() - t:.1f} s")
     n_chunks, n_files = store.count_chunks(), store.count_files()
     print(f"index: {n_chunks} chunks in {n_files} files, {store.disk_bytes() / 2**20:.0f} MiB on disk")
+
+    if not args.skip_search:
+        time_searches(store, model, args)
+    if args.skip_dupes:
+        return 0
+    sub = files_subset(store, args.index, model, args.files)
+    print(f"\n{sub.count_files()} files, {sub.count_chunks()} chunks:")
+    for level in ("file", "chunk"):
+        t = time.perf_counter()
+        groups = duplicates(sub, level=level)
+        print(f"  dupes --level {level}: {time.perf_counter() - t:6.1f} s  ({len(groups)} groups)", flush=True)
+    t = time.perf_counter()
+    result = cluster_files(sub)
+    print(f"  clusters (auto k):  {time.perf_counter() - t:6.1f} s  (k={result.k}, chosen by {result.chosen_by})")
+    for c in result.clusters[:5]:
+        print(f"    {c.size:5d}  {c.label}")
+    return 0
+
+
+def time_searches(store, model, args) -> None:
+    from klein_app.queries import ann
 
     queries = query_texts(args.data, args.queries)
     single = []
@@ -252,21 +282,6 @@ def main() -> int:
     print(f"\nANN recall@10 vs exact (nprobes={ann.NPROBES}, {len(t_ann)} queries): {recall:.3f}")
     print(f"  ANN query alone:   {percentiles(t_ann)}")
     print(f"  flat scan alone:   {percentiles(t_flat)}")
-
-    if args.skip_dupes:
-        return 0
-    sub = files_subset(store, args.index, model, args.files)
-    print(f"\n{sub.count_files()} files, {sub.count_chunks()} chunks:")
-    for level in ("file", "chunk"):
-        t = time.perf_counter()
-        groups = duplicates(sub, level=level)
-        print(f"  dupes --level {level}: {time.perf_counter() - t:6.1f} s  ({len(groups)} groups)")
-    t = time.perf_counter()
-    result = cluster_files(sub)
-    print(f"  clusters (auto k):  {time.perf_counter() - t:6.1f} s  (k={result.k}, chosen by {result.chosen_by})")
-    for c in result.clusters[:5]:
-        print(f"    {c.size:5d}  {c.label}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -91,7 +91,8 @@ def search(
     if allowed is not None and not allowed:
         return []
 
-    # Fetch deeper while post-filtering (--since over many files) leaves fewer than k files.
+    # Fetch deeper while the candidates make fewer than k files: one long file can fill the first round,
+    # and post-filtering (--since over many files) can empty it.
     limit = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
     query_vector = None
     while True:
@@ -100,7 +101,7 @@ def search(
             query_vector = ranked.query_vector
         hits = ranked.hits if allowed is None else [(h, s) for h, s in ranked.hits if h["path"] in allowed]
         groups = group_by_file(hits, lambda h: h["path"])
-        if len(groups) >= k or exhausted or allowed is None or limit >= 64 * k + 1_000:
+        if len(groups) >= k or exhausted or limit >= 64 * k + 1_000:
             break
         limit *= 4
     return [

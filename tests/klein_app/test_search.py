@@ -222,3 +222,14 @@ def test_identifiers():
     assert ident("x86_64 build") == ["x86_64"]
     assert ident("Apollo 11 landing in 1969") == []
     assert ident("plain words only") == []
+
+
+def test_one_long_file_does_not_crowd_out_the_others(tmp_path, tiny_model):
+    long_text = "\n\n".join(f"Paragraph {i} about the harbour, its boats and the tides." for i in range(150))
+    files = {"/h/long.md": long_text} | {f"/h/short{i}.md": f"Short note {i} about boats." for i in range(6)}
+    store = build_store(tmp_path / "db", tiny_model, files, max_tokens=40)
+    assert store.chunks_table.count_rows() > 100
+    for mode in ("vector", "hybrid", "text"):
+        results = search(store, tiny_model, "boats harbour tides", mode=mode, k=5)
+        assert len(results) == 5, mode
+        assert len({r.path for r in results}) == 5
