@@ -1,8 +1,8 @@
 """k-means on unit file vectors, and choosing k when the user does not.
 
 How k is chosen: k-means is fitted on a sample of at most 2,000 files for each k in a small grid between 2 and
-min(30, files - 1), and the k with the best mean silhouette (cosine) on that sample wins; ties go to the
-smaller k. When no k reaches a silhouette of 0.02 the data has no cluster structure worth the name, and the
+min(30, files - 1) (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30), and the k with the best mean silhouette (cosine)
+on that sample wins; ties go to the smaller k. When no k reaches a silhouette of 0.02 the data has no cluster structure worth the name, and the
 rule of thumb k = sqrt(files / 2) (capped at 30) is used instead.
 """
 
@@ -16,7 +16,10 @@ import numpy as np
 SAMPLE = 2_000
 MAX_K = 30
 MIN_SILHOUETTE = 0.02
-_GRID = (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 25, 30)
+_GRID = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
+# Fits on the sample only rank the candidates: one start and a bounded number of steps are enough, and keep
+# the choice within seconds for 10k files.
+_PROBE_ITERATIONS = 60
 # Above this many files MiniBatchKMeans keeps the fit within seconds on two cores.
 MINIBATCH_ABOVE = 20_000
 
@@ -47,7 +50,7 @@ def choose_k(vectors: np.ndarray, *, seed: int = 0) -> tuple[int, str]:
     candidates = [k for k in _GRID if k <= min(MAX_K, len(sample) - 1, distinct)]
     best_k, best_score = None, -1.0
     for k in candidates:
-        labels = KMeans(n_clusters=k, n_init=2, random_state=seed).fit_predict(sample)
+        labels = KMeans(n_clusters=k, n_init=1, max_iter=_PROBE_ITERATIONS, random_state=seed).fit_predict(sample)
         if len(set(labels.tolist())) < 2:
             continue
         score = float(silhouette_score(sample, labels, metric="cosine"))
@@ -74,7 +77,7 @@ def fit_kmeans(vectors: np.ndarray, k: int | None = None, *, seed: int = 0) -> K
     elif n > MINIBATCH_ABOVE:
         labels = MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=4096, random_state=seed).fit_predict(vectors)
     else:
-        labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(vectors)
+        labels = KMeans(n_clusters=k, n_init=4, max_iter=100, random_state=seed).fit_predict(vectors)
     centroids = np.zeros((k, vectors.shape[1]), dtype=np.float32)
     for c in range(k):
         members = vectors[labels == c]
