@@ -314,7 +314,12 @@ class _Run:
                 found[r["chunk_hash"]] = v
         hits = [r["chunk_hash"] for r in item.rows if r["chunk_hash"] in known and r["chunk_hash"] not in found]
         if hits:
-            found.update(self.store.vectors_for_hashes(hits))
+            from_index = self.store.vectors_for_hashes(hits)
+            found.update(from_index)
+            # later copies of the same text (licences, vendored files) then skip the lookup
+            self.recent.update(from_index)
+            while len(self.recent) > _RECENT_VECTORS:
+                self.recent.popitem(last=False)
         if found:
             for i, r in enumerate(item.rows):
                 v = found.get(r["chunk_hash"])

@@ -42,7 +42,7 @@ CHUNKS = "chunks"
 # Old table versions are pruned this long after they stop being current, so a reader that
 # opened one a moment ago can still finish, while disk use stays bounded.
 KEEP_OLD_VERSIONS = timedelta(seconds=10)
-_IN_BATCH = 400  # paths per `IN (...)` filter
+_IN_BATCH = 200  # values per `IN (...)` filter (a text copied into many files matches many rows)
 INDEX_CACHE_BYTES = 384 << 20  # holds the ANN and FTS indices of ~100k chunks
 METADATA_CACHE_BYTES = 64 << 20
 FTS_BUILD_MB = 128
@@ -268,8 +268,10 @@ class Store:
             if tbl.num_rows == 0:
                 continue
             vecs = tbl.column("vector").combine_chunks().flatten().to_numpy().reshape(-1, self.dim)
-            for h, v in zip(tbl.column("chunk_hash").to_pylist(), vecs):
-                out[h] = v
+            for row, h in enumerate(tbl.column("chunk_hash").to_pylist()):
+                if h not in out:
+                    # a copy: a view would keep every duplicate's vector of this result alive
+                    out[h] = vecs[row].copy()
         return out
 
     @staticmethod

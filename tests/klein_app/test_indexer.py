@@ -310,3 +310,24 @@ def test_memory_stays_bounded_with_many_large_files(tmp_path, make_corpus, make_
     r = index_paths(ctx)
     per_file = ctx.store.count_chunks() // 8
     assert r.indexed == 8 and max(seen) <= 40 + per_file
+
+
+def test_many_copies_of_one_text_are_looked_up_once(tmp_path, make_corpus, make_ctx, monkeypatch):
+    root = make_corpus(tmp_path / "lic", {f"pkg{i}/copyright": LONG for i in range(3)})
+    ctx = make_ctx([root], chunk_tokens=32, overlap_tokens=4)
+    index_paths(ctx)
+    for i in range(3, 9):
+        make_corpus(root, {f"pkg{i}/copyright": LONG})
+    calls = []
+    original = type(ctx.store).vectors_for_hashes
+
+    def spy(self, hashes):
+        out = original(self, hashes)
+        calls.append(len(hashes))
+        assert all(v.base is None for v in out.values())  # owned copies, not views of a big result
+        return out
+
+    monkeypatch.setattr(type(ctx.store), "vectors_for_hashes", spy)
+    r = index_paths(ctx)
+    assert r.indexed == 6 and r.chunks_embedded == 0
+    assert len(calls) == 1
