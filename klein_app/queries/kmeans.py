@@ -17,8 +17,8 @@ SAMPLE = 2_000
 MAX_K = 30
 MIN_SILHOUETTE = 0.02
 _GRID = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30)
-# Fits on the sample only rank the candidates: one start and a bounded number of steps are enough, and keep
-# the choice within seconds for 10k files.
+# Fits on the sample only rank the candidates: a bounded number of steps (and, on big samples, one start)
+# is enough and keeps the choice within seconds for 10k files.
 _PROBE_ITERATIONS = 60
 # Above this many files MiniBatchKMeans keeps the fit within seconds on two cores.
 MINIBATCH_ABOVE = 20_000
@@ -48,9 +48,11 @@ def choose_k(vectors: np.ndarray, *, seed: int = 0) -> tuple[int, str]:
     sample = vectors if n <= SAMPLE else vectors[np.sort(rng.choice(n, SAMPLE, replace=False))]
     distinct = len(np.unique(np.round(sample, 5), axis=0))
     candidates = [k for k in _GRID if k <= min(MAX_K, len(sample) - 1, distinct)]
+    # Small samples are cheap to fit several times, and a single start is a noisy judge of few points.
+    n_init = 4 if len(sample) <= 500 else 1
     best_k, best_score = None, -1.0
     for k in candidates:
-        labels = KMeans(n_clusters=k, n_init=1, max_iter=_PROBE_ITERATIONS, random_state=seed).fit_predict(sample)
+        labels = KMeans(n_clusters=k, n_init=n_init, max_iter=_PROBE_ITERATIONS, random_state=seed).fit_predict(sample)
         if len(set(labels.tolist())) < 2:
             continue
         score = float(silhouette_score(sample, labels, metric="cosine"))
