@@ -135,6 +135,8 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
             + f"; whole recipe {total_min:.0f} min on a 2-core AMD EPYC shared with other jobs.",
             "",
         ]
+    if train.get("note"):
+        lines += [train["note"], ""]
     lines += [
         "Data files (sha256, first 16 hex digits) are listed in `klein.json` under `extra.data.files`.",
         "",
