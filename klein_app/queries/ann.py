@@ -1,10 +1,10 @@
 """The approximate-nearest-neighbour index on chunk vectors: when to build it, how to query it.
 
 Measured on the 2-core AMD EPYC (bench/query_latency.py, 256-d vectors, the machine shared with a training
-run): a flat LanceDB scan of 100k chunks costs 80-170 ms, so past ~20k chunks it alone would eat the 50 ms
+run): a flat LanceDB scan of 100k chunks costs 80-180 ms, so past ~20k chunks it alone would eat the 50 ms
 budget. An IVF_FLAT index (k-means partitions, exact distances inside the probed ones) builds in seconds, and
-LanceDB answers from its cached partitions in 10-20 ms at 100k chunks whether it probes a third or all of
-them; so the probe count is set for recall, not speed. With NUM_PARTITIONS = 64 and NPROBES = 48, recall@10
+LanceDB answers from its cached partitions in 10-20 ms at 100k chunks (about 50 ms while a training run holds
+both cores) whether it probes a third or all of them; so the probe count is set for recall, not speed. With NUM_PARTITIONS = 64 and NPROBES = 48, recall@10
 against exact search was 0.99 on Wikipedia sentences embedded by a Klein checkpoint (0.95 at 32 probes, 0.87 at
 16). IVF_PQ and IVF_HNSW_SQ lost recall to quantisation (0.6-0.85 at similar latency) and took far longer to
 build, so they are not used. Rows added after the build are still found: LanceDB scans them flat until
