@@ -121,8 +121,10 @@ class ClustersScreen(Screen):
         files.border_title = f"Files in “{cluster.label}”"
         options = []
         for path in cluster.paths:
-            prompt = Text(self.app.display_path(path, width=max(12, files.content_size.width - LIST_CHROME - 10)))
-            if path == cluster.central_path:
+            central = path == cluster.central_path
+            width = files.content_size.width - LIST_CHROME - (11 if central else 0)
+            prompt = Text(self.app.display_path(path, width=max(12, width)))
+            if central:
                 prompt.append("  (central)", style="dim")
             options.append(Option(prompt, id=path))
         files.set_options(options)
