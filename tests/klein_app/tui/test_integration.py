@@ -5,6 +5,7 @@ One app run covers the whole path, since loading the model and indexing dominate
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from klein_app.settings import Settings, resolve_paths, save_settings
@@ -102,3 +103,21 @@ async def test_a_broken_config_is_one_line_on_screen_not_a_traceback(tmp_path):
         message = str(app.screen.query_one("#results-message").render())
         assert message.startswith("Search failed:") and "Traceback" not in message
         assert app.is_running
+
+
+async def test_search_by_meaning_with_the_bundled_model(tmp_path):
+    import klein_model
+
+    if klein_model.bundled_model_path() is None:
+        pytest.skip("no trained model is bundled in this checkout")
+    corpus = write_corpus(tmp_path / "corpus", CORPUS)
+    db = tmp_path / "db"
+    save_settings(resolve_paths(str(db)), Settings(folders=[str(corpus)]))  # model unset: the bundled one
+    app = make_app(Backend(str(db)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: indexed(app) and app.status.model == "ready", timeout=120), app.status
+        # words the bread file never uses: only its meaning matches
+        await type_text(pilot, "how to make a loaf at home")
+        await settle(pilot)
+        hits = app.screen.query_one(ResultsList).hits
+        assert hits and hits[0].path in {str(corpus / "cooking" / "bread.md"), str(corpus / "cooking" / "bread copy.md")}
