@@ -141,6 +141,11 @@ def save_model_folder(
 
     config.architectures = ["RobertaModel"]
     config.to_json_file(str(out / CONFIG))
+    # Weights may be stored as float16 to keep the folder small; tell AutoModel to compute in float32,
+    # which is what CPUs run fast (it would otherwise keep float16 from the checkpoint).
+    raw_config = json.loads((out / CONFIG).read_text(encoding="utf-8"))
+    raw_config["dtype"] = "float32"
+    _write_json(out / CONFIG, raw_config)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     if dtype is not None:
         state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()}
