@@ -30,7 +30,8 @@ def speed_lines(report: dict) -> list[str]:
         "",
         f"Speed-up over all-MiniLM-L6-v2, each at its best precision: {up.get('chunks_per_s_128', '–')}× at 128 tokens, "
         f"{up.get('chunks_per_s_256', '–')}× at 256 tokens. Measured by `python bench/embed_speed.py --model assets/klein-v1 "
-        f"--data ../shared/data` on {report.get('machine', 'this machine')} ({report.get('windows')} windows), "
+        f"--data ../shared/data` on {report.get('machine', 'this machine')} "
+        f"({max((report.get('windows') or {'': 0}).values())} windows per size), "
         "in one run, while other jobs shared the cores: ratios are more stable than the absolute figures.",
     ]
     return lines
