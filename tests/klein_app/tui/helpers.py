@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
+from textual.worker import WorkerCancelled, WorkerError, WorkerFailed, WorkerState
 
 from klein_app.tui.app import KleinApp
 
@@ -29,13 +30,19 @@ async def settle(pilot, rounds: int = 3) -> None:
     await pilot.pause()
 
 
-async def _workers_done(app) -> None:
-    # Superseded workers (a newer search, a newer preview) end cancelled: that is finished too.
-    for worker in list(app.workers):
-        try:
-            await worker.wait()
-        except (WorkerCancelled, WorkerFailed, WorkerError):
-            pass
+async def _workers_done(app, timeout: float = 30.0) -> None:
+    """Until no worker is pending or running. A superseded (cancelled) one counts as done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if not active:
+            return
+        for worker in active:
+            try:
+                await worker.wait()
+            except (WorkerCancelled, WorkerFailed, WorkerError):
+                pass  # cancelled or failed: finished; pending: looked at again next round
+        await asyncio.sleep(0.01)
 
 
 async def wait_for(pilot, condition, timeout: float = 30.0, step: float = 0.1) -> bool:
