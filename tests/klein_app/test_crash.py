@@ -23,7 +23,8 @@ CHILD = textwrap.dedent(
     model = ctx.index_model
     encode = model.encode
     def slow(texts, **kw):
-        time.sleep(0.01)
+        time.sleep(0.02)
+        print("embedcall", flush=True)
         return encode(texts, **kw)
     model.encode = slow
     def progress(e):
@@ -76,13 +77,15 @@ def test_kill_9_during_index_then_restart(tmp_path, tiny_model_path, tiny_model,
 
     # one child start costs seconds (torch import), so one kill, in the thick of the writes
     child = run_child()
-    writes = 0
+    writes = calls = 0
     finished = False
     deadline = time.monotonic() + 60
     for line in child.stdout:
         writes += line.startswith("write")
+        calls += line.startswith("embedcall")
         finished = line.startswith("DONE")
-        if writes >= 3 or finished or time.monotonic() > deadline:
+        # kill once some files are committed and embedding is still under way (the run needs ~50 calls)
+        if (writes >= 1 and calls >= 12) or finished or time.monotonic() > deadline:
             break
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
