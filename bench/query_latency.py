@@ -167,7 +167,7 @@ def time_search(store, model, queries: list[str], mode: str, **filters) -> list[
 def ann_recall(store, model, queries: list[str]) -> tuple[float, list[float], list[float]]:
     """Mean recall@10 of the ANN query against exact cosine top-10 (numpy over all vectors); and the
     latency of the ANN query and of a flat LanceDB scan, without query embedding."""
-    from klein_app.queries import ann
+    from klein_app.index import ann
     from klein_app.queries.vectors import vector_matrix
 
     table = store.chunks_table.search().select(["path", "chunk_index", "vector"]).limit(None).to_arrow()
@@ -230,7 +230,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from klein_app.index.store import Store
-    from klein_app.queries import ann, cluster_files, duplicates
+    from klein_app.index import ann
+    from klein_app.queries import cluster_files, duplicates
 
     args.index.mkdir(parents=True, exist_ok=True)
     model, which = load_model(args, args.index)
@@ -265,7 +266,7 @@ def main() -> int:
 
 
 def time_searches(store, model, args) -> None:
-    from klein_app.queries import ann
+    from klein_app.index import ann
 
     queries = query_texts(args.data, args.queries)
     single = []

@@ -137,7 +137,7 @@ class _Run:
         if self.wrote and not self.stop.is_set():
             self._event("optimize", force=True)
             store.ensure_fts_index()
-            from klein_app.queries.ann import ensure_vector_index
+            from klein_app.index.ann import ensure_vector_index
 
             ensure_vector_index(store)  # no-op on small tables; optimize() then keeps it current
             store.optimize()

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from klein_app.queries import ann
+from klein_app.index import ann
 from klein_app.queries.errors import EmptyIndexError, EmptyQueryError, ModelMismatchError, QueryError
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion

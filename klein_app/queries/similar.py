@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from klein_app.queries import ann
+from klein_app.index import ann
 from klein_app.queries.errors import EmptyIndexError, UnknownFileError
 from klein_app.queries.filters import sql_string
 from klein_app.queries.neighbours import normalise_rows, top_k
