@@ -19,19 +19,7 @@ import pytest
 # Tests share 2 cores with other work: keep torch from oversubscribing them.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-TOPIC_CORPUS = {
-    "cooking/bread.md": "# Baking bread\n\nMix flour, water, salt and yeast. Knead the dough for ten minutes, "
-    "let it rise for two hours, then bake at 230 degrees until the crust is brown.\n",
-    "cooking/soup.txt": "Tomato soup: roast tomatoes with garlic and onion, blend with stock, season with basil.\n",
-    "space/mars.md": "Mars is the fourth planet from the Sun. Rovers such as Curiosity study its red dusty surface "
-    "and search for signs of ancient water.\n",
-    "space/telescope.txt": "The telescope gathers light with a large mirror; astronomers observe distant galaxies "
-    "and nebulae through it.\n",
-    "code/server.py": "def handle_request(request):\n    \"\"\"Answer an HTTP request with ERR_4711 on failure.\"\"\"\n"
-    "    if not request.ok:\n        return 'ERR_4711'\n    return 'ok'\n",
-    "notes/garden.md": "Plant tomatoes in spring after the last frost. Water the garden every morning and pull "
-    "the weeds weekly.\n",
-}
+from queries_fixtures import TOPICS as TOPIC_CORPUS  # noqa: E402  (one topic corpus for all tests)
 
 
 @pytest.fixture(scope="session")

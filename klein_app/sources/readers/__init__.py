@@ -38,6 +38,26 @@ class Document:
         return first, max(first, self.unit_at(max(start, end - 1)))
 
 
+def block_document(blocks, unit: str, empty_reason: str) -> Document:
+    """Join numbered blocks (pages, paragraphs) with blank lines; blank blocks are left out but keep
+    their numbers, so a chunk maps back to the page or paragraph it came from."""
+    parts, offsets, units = [], [], []
+    length = 0
+    for number, block in blocks:
+        if not block.strip():
+            continue
+        if parts:
+            parts.append("\n\n")
+            length += 2
+        offsets.append(length)
+        units.append(number)
+        parts.append(block)
+        length += len(block)
+    if not parts:
+        raise ReadError(empty_reason)
+    return Document("".join(parts), offsets, units, unit)
+
+
 def line_document(text: str) -> Document:
     offsets = [0]
     find = text.find

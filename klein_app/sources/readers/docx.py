@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from klein_app.sources.readers import Document, ReadError
+from klein_app.sources.readers import Document, ReadError, block_document
 
 
 def read_docx(data: bytes) -> Document:
@@ -22,18 +22,4 @@ def read_docx(data: bytes) -> Document:
                 blocks.append(" | ".join(cell.text for cell in row.cells))
     except Exception as exc:
         raise ReadError(f"not a valid DOCX file ({type(exc).__name__})") from None
-    parts, offsets, units = [], [], []
-    length = 0
-    for number, block in enumerate(blocks, start=1):
-        if not block.strip():
-            continue
-        if parts:
-            parts.append("\n\n")
-            length += 2
-        offsets.append(length)
-        units.append(number)
-        parts.append(block)
-        length += len(block)
-    if not parts:
-        raise ReadError("no text")
-    return Document("".join(parts), offsets, units, "paragraph")
+    return block_document(enumerate(blocks, start=1), "paragraph", "no text")

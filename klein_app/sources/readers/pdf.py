@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from klein_app.sources.readers import Document, ReadError
+from klein_app.sources.readers import Document, ReadError, block_document
 
 
 def read_pdf(data: bytes) -> Document:
@@ -28,23 +28,12 @@ def read_pdf(data: bytes) -> Document:
         raise
     except Exception as exc:
         raise ReadError(f"unreadable PDF ({type(exc).__name__})") from None
-    parts, offsets, units = [], [], []
-    length = 0
-    for number in range(1, n_pages + 1):
-        try:
-            text = pages[number - 1].extract_text() or ""
-        except Exception:
-            continue  # one broken page should not cost the rest of the document
-        text = text.strip()
-        if not text:
-            continue
-        if parts:
-            parts.append("\n\n")
-            length += 2
-        offsets.append(length)
-        units.append(number)
-        parts.append(text)
-        length += len(text)
-    if not parts:
-        raise ReadError("PDF has no extractable text")
-    return Document("".join(parts), offsets, units, "page")
+    def page_texts():
+        for number in range(1, n_pages + 1):
+            try:
+                text = pages[number - 1].extract_text() or ""
+            except Exception:
+                continue  # one broken page should not cost the rest of the document
+            yield number, text.strip()
+
+    return block_document(page_texts(), "page", "PDF has no extractable text")
