@@ -17,6 +17,7 @@ class TokenizerConfig:
     min_frequency: int = 2
     # cap on training lines: the BPE trainer's time grows with it and merges stop changing long before
     max_lines: int = 800_000
+    lowercase: bool = False
 
 
 @dataclass
