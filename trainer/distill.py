@@ -157,7 +157,6 @@ def train_student(
     data_dir: Path | None,
     out: Path,
     max_steps: int | None = None,
-    show_progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> Path | None:
     """Train (or resume) the student; returns the final weights' path, or None if stopped early.
@@ -296,11 +295,11 @@ def train_student(
                 rec["stsb_dev"] = dev_score()
                 msg += f" stsb_dev {rec['stsb_dev']:.2f}" if rec["stsb_dev"] is not None else ""
             history.append(rec)
-            if show_progress:
-                log(
-                    f"step {step} {msg} lr {rec['lr']:.2e} {seqs / dt:.0f} seq/s "
-                    f"{toks / dt:.0f} tok/s elapsed {elapsed / 60:.1f} min"
-                )
+            # always logged: --no-progress silences bars, never the record of how training went
+            log(
+                f"step {step} {msg} lr {rec['lr']:.2e} {seqs / dt:.0f} seq/s "
+                f"{toks / dt:.0f} tok/s elapsed {elapsed / 60:.1f} min"
+            )
             t_mark, seqs, toks, parts_acc = time.time(), 0, 0, {}
         if time.time() - last_ckpt > cfg.checkpoint_every_s:
             checkpoint()

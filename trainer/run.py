@@ -151,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data,
             out=out,
             max_steps=args.max_steps,
-            show_progress=not args.no_progress,
             log=log,
         )
         timed("student", t0)

@@ -75,10 +75,13 @@ class DuplicateGroup:
 def duplicates(
     store, *, threshold: float = DEFAULT_THRESHOLD, level: Literal["file", "chunk"] = "file"
 ) -> list[DuplicateGroup]:
-    """Duplicate groups, most wasted bytes first."""
+    """Duplicate groups, most wasted bytes first. A threshold of 1.0 means identical content only (a hash
+    match, no vectors read): two different texts can still reach cosine 1.0 in float32."""
     if not 0.0 < threshold <= 1.0:
         raise ValueError("threshold must be in (0, 1]")
-    if level == "file":
+    if level == "file" and threshold >= 1.0:
+        groups = exact_file_duplicates(store)
+    elif level == "file":
         groups = file_duplicates(store, threshold)
     elif level == "chunk":
         groups = passage_duplicates(store, threshold)
@@ -87,7 +90,7 @@ def duplicates(
     return sorted(groups, key=lambda g: (-g.wasted_bytes, -len(g.items), g.items[0].path))
 
 
-def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
+def _indexed_by_sha(store) -> dict[str, list[dict]]:
     files = (
         store.files_table.search()
         .where("status = 'indexed'")
@@ -100,7 +103,19 @@ def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
     by_sha: dict[str, list[dict]] = defaultdict(list)
     for f in sorted(files, key=lambda f: f["path"]):
         by_sha[f["sha256"]].append(f)
+    return by_sha
 
+
+def exact_file_duplicates(store) -> list[DuplicateGroup]:
+    return [
+        _group("exact", "file", [_file_item(m) for m in members], 1.0)
+        for members in _indexed_by_sha(store).values()
+        if len(members) > 1
+    ]
+
+
+def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
+    by_sha = _indexed_by_sha(store)
     chunks = read_chunks(store, ["path", "vector"])
     vec_paths, vec_matrix, _ = mean_by_key(chunks.column("path").to_pylist(), vector_matrix(chunks))
     row_of = {p: i for i, p in enumerate(vec_paths)}

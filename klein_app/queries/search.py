@@ -9,6 +9,7 @@ goes through the files table (the chunks table has no mtime).
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -136,26 +137,31 @@ class _Ranked:
 
 
 def _ranked_chunks(store, model, query, mode, where, limit, query_vector):
-    exhausted = True
-    vector_hits: list[tuple[dict, float]] = []
-    text_hits: list[tuple[dict, float]] = []
-    if mode in ("vector", "hybrid"):
-        if query_vector is None:
-            query_vector = np.asarray(model.encode([query[:MAX_QUERY_CHARS]])[0], dtype=np.float32)
-        vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)
-        exhausted &= len(vector_hits) < limit
     # In hybrid mode an identifier in the query must appear in a full-text hit, and that ranking counts
     # double: "ERR_4711" should find the file that says ERR_4711, not the ones that merely say ERR_4712.
     must = identifiers(query)[:8] if mode == "hybrid" else []
-    if mode in ("text", "hybrid"):
-        text_hits = text_chunks(store, query, limit=limit, where=where, required=(mode == "text"), must=must)
-        exhausted &= len(text_hits) < limit
-    if mode == "vector":
-        return _Ranked(vector_hits, query_vector), exhausted
     if mode == "text":
-        return _Ranked(text_hits, None), exhausted
+        text_hits = text_chunks(store, query, limit=limit, where=where, required=True)
+        return _Ranked(text_hits, None), len(text_hits) < limit
+    if mode == "vector":
+        query_vector = _query_vector(model, query, query_vector)
+        vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)
+        return _Ranked(vector_hits, query_vector), len(vector_hits) < limit
+    # the full-text search needs no query vector, so it runs beside the embedding and the vector search
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(text_chunks, store, query, limit=limit, where=where, must=must)
+        query_vector = _query_vector(model, query, query_vector)
+        vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)
+        text_hits = pending.result()
+    exhausted = len(vector_hits) < limit and len(text_hits) < limit
     text_weight = IDENTIFIER_TEXT_WEIGHT if must else 1.0
     return _Ranked(fuse(vector_hits, text_hits, text_weight=text_weight), query_vector), exhausted
+
+
+def _query_vector(model, query: str, known: np.ndarray | None) -> np.ndarray:
+    if known is not None:
+        return known
+    return np.asarray(model.encode([query[:MAX_QUERY_CHARS]])[0], dtype=np.float32)
 
 
 def fuse(vector_hits, text_hits, *, k: int = RRF_K, text_weight: float = 1.0) -> list[tuple[dict, float]]:

@@ -63,13 +63,7 @@ class Backend:
         return self.ctx.model
 
     def model_loaded(self) -> bool:
-        ctx = self._ctx
-        if ctx is None:
-            return False
-        loaded = getattr(ctx, "model_loaded", None)
-        if loaded is not None:
-            return bool(loaded() if callable(loaded) else loaded)
-        return getattr(ctx, "_query_pair", None) is not None
+        return self._ctx is not None and self._ctx.model_loaded
 
     def close(self) -> None:
         # Quitting must not wait for an embedding batch to finish: the index survives an interrupted

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from klein_app.tui.records import DupFile, DupGroup, FileRow, FolderRow
+from klein_app.tui.records import DupGroup, FileRow, FolderRow
 
 
 def _under(path: str, folder: str) -> bool:
@@ -49,17 +49,3 @@ def skipped_files(files: Iterable[FileRow], folder: str | None = None) -> list[F
 def sort_groups(groups: Iterable[DupGroup]) -> list[DupGroup]:
     """The most space to win back first; exact copies before near ones on a tie; then by path (stable)."""
     return sorted(groups, key=lambda g: (-g.wasted_bytes, g.kind != "exact", g.files[0].path if g.files else ""))
-
-
-def exact_groups(files: Iterable[FileRow]) -> list[DupGroup]:
-    """Indexed files with identical content (same sha256), a group per content; for "exact copies only"."""
-    by_sha: dict[str, list[FileRow]] = {}
-    for f in files:
-        if f.status == "indexed" and f.sha256 and f.size > 0:
-            by_sha.setdefault(f.sha256, []).append(f)
-    groups = [
-        DupGroup("exact", tuple(DupFile(f.path, f.size, f.mtime) for f in sorted(rows, key=lambda r: r.path)), 1.0)
-        for rows in by_sha.values()
-        if len(rows) > 1
-    ]
-    return sort_groups(groups)

@@ -138,6 +138,18 @@ def test_same_topic_files_are_not_duplicates(planted):
             assert len(bases & set(g.paths)) <= 1, (theme, g.paths)
 
 
+def test_threshold_one_is_identical_content_only(planted):
+    store, _, _ = planted
+    groups = duplicates(store, threshold=1.0)
+    assert groups and {g.kind for g in groups} == {"exact"}
+    sha = {f["path"]: f["sha256"] for f in store.files_table.search().select(["path", "sha256"]).limit(None).to_arrow().to_pylist()}
+    for g in groups:
+        assert len({sha[p] for p in g.paths}) == 1, g.paths
+    # every exact group of the default query is there too, and nothing else
+    default_exact = {frozenset(g.paths) for g in duplicates(store) if g.kind == "exact"}
+    assert default_exact <= {frozenset(g.paths) for g in groups}
+
+
 def test_exact_and_near_kinds(planted):
     store, _, families = planted
     groups = duplicates(store)

@@ -15,7 +15,7 @@ from textual.widgets.tree import TreeNode
 
 from klein_app.tui.formatting import error_line, human_size
 from klein_app.tui.records import DupFile, DupGroup
-from klein_app.tui.summaries import exact_groups, sort_groups
+from klein_app.tui.summaries import sort_groups
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.status_bar import StatusBar
@@ -109,11 +109,8 @@ class DuplicatesScreen(Screen):
     def _load(self, threshold: float) -> None:
         self.app.call_from_thread(self._message, LOADING)
         try:
-            if threshold >= 1.0:
-                # Identical content is a hash match: no vectors needed, and no near pairs mixed in.
-                groups = exact_groups(self.app.backend.list_files())
-            else:
-                groups = self.app.backend.duplicates(threshold=threshold)
+            # at 1.0 the query answers with identical content only (a hash match)
+            groups = self.app.backend.duplicates(threshold=threshold)
         except Exception as exc:
             self.app.call_from_thread(self._message, f"Cannot find duplicates: {error_line(exc)}", True)
             return

@@ -115,7 +115,8 @@ class FakeBackend:
     def duplicates(self, threshold: float = 0.92) -> list[DupGroup]:
         self._check()
         self.thresholds.append(threshold)
-        return list(self._groups)
+        # the real query's contract: 1.0 means identical content only
+        return [g for g in self._groups if threshold < 1.0 or g.kind == "exact"]
 
     def clusters(self, n: int | None = None) -> list[ClusterRow]:
         self._check()

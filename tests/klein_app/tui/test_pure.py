@@ -18,7 +18,7 @@ from klein_app.tui.formatting import (
 from klein_app.tui.opener import editor_command, open_command, system_open_command
 from klein_app.tui.progress import apply_progress
 from klein_app.tui.records import DupFile, DupGroup, FileRow, IndexStatus
-from klein_app.tui.summaries import exact_groups, folder_rows, skipped_files, sort_groups
+from klein_app.tui.summaries import folder_rows, skipped_files, sort_groups
 from klein_app.tui.widgets.path_input import complete_directory
 from klein_app.tui.widgets.results import hit_prompt
 
@@ -164,16 +164,3 @@ def test_display_path_is_relative_to_the_watched_folder():
     assert display_path("/home/ann/notes/deep/x.md", folders) == "deep/x.md"
     assert display_path("/srv/other.md", folders) == short_path("/srv/other.md")
     assert display_path("/home/ann/notesy/a.md", ["/home/ann/notes"]).endswith("notesy/a.md")
-
-
-def test_exact_groups_by_content_hash():
-    files = [
-        FileRow("/b", "/", 10, sha256="h1"),
-        FileRow("/a", "/", 10, sha256="h1"),
-        FileRow("/c", "/", 10, sha256="h2"),
-        FileRow("/e", "/", 0, sha256="h0"),
-        FileRow("/f", "/", 0, sha256="h0"),
-        FileRow("/s", "/", 10, sha256="h1", status="skipped"),
-    ]
-    groups = exact_groups(files)
-    assert [[f.path for f in g.files] for g in groups] == [["/a", "/b"]]

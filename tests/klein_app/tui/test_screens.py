@@ -300,8 +300,8 @@ async def test_duplicates_threshold_cycles():
         await settle(pilot)
         await pilot.press("t", "t")
         await settle(pilot)
-        assert backend.thresholds == [0.92, 0.95, 0.98]
-        # exact copies only: grouped by content hash, without the near-duplicate pair
+        assert backend.thresholds == [0.92, 0.95, 0.98, 1.0]
+        # exact copies only: the query at 1.0, without the near-duplicate pair
         assert "exact copies only" in app.screen.query_one("#dupes-pane").border_title
         assert [g.kind for g in app.screen.groups] == ["exact"] and len(app.screen.groups[0].files) == 2
 
