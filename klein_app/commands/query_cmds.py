@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("dupes", help="exact and near-duplicate files or passages")
     p.add_argument("--threshold", type=float, default=0.92, metavar="COS",
-                   help="cosine similarity for near-duplicates (default 0.92)")
+                   help="cosine similarity for near-duplicates (default 0.92; 1.0: identical files only)")
     p.add_argument("--level", choices=("file", "chunk"), default="file",
                    help="whole files (default) or passages copied between files")
     p.add_argument("--json", action="store_true", help="print JSON")
