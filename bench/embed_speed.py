@@ -15,7 +15,6 @@ import argparse
 import csv
 import gzip
 import json
-import platform
 import statistics
 import sys
 import tempfile
@@ -95,16 +94,6 @@ def measure(encoder, windows: dict[int, list[str]], queries: list[str], repeats:
     return result
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def random_student(shape: str, tmp: Path) -> Path:
     """An untrained RoBERTa of the given LAYERSxHIDDEN shape with a 32k vocabulary, for speed only."""
     import torch
@@ -139,7 +128,7 @@ def main() -> int:
     ARGS = parser.parse_args()
 
     import klein_model
-    from klein_model.precision import cpu_has_native_bf16, usable_cores
+    from klein_model.precision import cpu_has_native_bf16, machine_description
 
     tmp = Path(tempfile.mkdtemp())
     folder = random_student(ARGS.random_student, tmp) if ARGS.random_student else (ARGS.model or klein_model.bundled_model_path())
@@ -151,7 +140,7 @@ def main() -> int:
     paragraphs = read_paragraphs(ARGS.data, 6000)
     windows = {size: make_windows(student, paragraphs, size, ARGS.n) for size in (128, 256)}
     queries = [p.split(". ")[0][:120] for p in paragraphs[:200]]
-    report = {"machine": f"{cpu_name()}, {usable_cores()} cores", "windows": {k: len(v) for k, v in windows.items()}, "models": {}}
+    report = {"machine": machine_description(), "windows": {k: len(v) for k, v in windows.items()}, "models": {}}
 
     def run(name, make):
         for prec in precisions:

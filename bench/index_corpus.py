@@ -140,7 +140,10 @@ def main() -> int:
     latency = watch_latency(ctx, tmp / "live")
 
     e2e_rate = first.chunks_embedded / wall if wall else 0.0
+    from klein_model.precision import machine_description
+
     figures = {
+        "machine": machine_description(),
         "corpus": str(args.path),
         "model": f"{model.name} ({model.dim}-d, {model.precision})",
         "chunk_tokens": args.chunk_tokens,

@@ -18,8 +18,6 @@ import argparse
 import csv
 import gzip
 import hashlib
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -236,7 +234,9 @@ def main() -> int:
 
     args.index.mkdir(parents=True, exist_ok=True)
     model, which = load_model(args, args.index)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores;  model: {which};  chunks: {args.unit}")
+    from klein_model.precision import machine_description
+
+    print(f"machine: {machine_description()};  model: {which};  chunks: {args.unit}")
     store = Store.open(args.index / "db", model.dim, model.fingerprint)
     build_index(store, model, args.data, args.chunks, args.unit)
     store.ensure_fts_index()

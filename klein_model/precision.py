@@ -49,3 +49,21 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def machine_description() -> str:
+    """"<CPU model>, N cores" — how benchmarks and model cards name the machine their figures came from."""
+    name = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    if not name:
+        import platform
+
+        name = platform.processor() or platform.machine() or "unknown CPU"
+    return f"{name}, {usable_cores()} cores"
+

@@ -7,7 +7,7 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
+from klein_model.precision import machine_description
 
 from trainer.card import write_card
 
@@ -120,7 +120,7 @@ def export_and_evaluate(
             "texts_with_targets": blob.get("texts_with_targets"),
             "teacher_overlapped_training": recipe.train.overlap_teacher,
             "train_wall_s": round(blob["elapsed"], 1),
-            "machine": "a 2-core AMD EPYC (avx512_bf16), shared",
+            "machine": machine_description(),
             "torch": __import__("torch").__version__,
             "python": platform.python_version(),
             "stage_wall_s": timings,
