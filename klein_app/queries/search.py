@@ -33,7 +33,8 @@ MIN_CANDIDATES = 50
 MAX_QUERY_CHARS = 2_000
 # A 100 KB pasted query would make a full-text query of thousands of terms.
 MAX_TEXT_TERMS = 64
-# Up to this many files matching --since become an `IN (...)` prefilter; beyond it, post-filtering.
+# Up to this many files matching the filters become an `IN (...)` prefilter; beyond it, a regex prefilter
+# (--path, --ext) and post-filtering (--since).
 MAX_PREFILTER_PATHS = 2_000
 # Weight of the full-text ranking in hybrid fusion when the query holds an identifier (see `identifiers`).
 IDENTIFIER_TEXT_WEIGHT = 2.0
@@ -247,20 +248,23 @@ def _key(hit: dict) -> tuple[str, int]:
 
 
 def _resolve_filters(store, filters: Filters) -> tuple[str | None, set[str] | None]:
-    """(chunk `where`, set of allowed paths or None). --since becomes an IN prefilter when few files match."""
-    if filters.since is None:
-        return filters.where, None
-    condition = f"mtime >= {float(filters.since)!r}"
-    if filters.where:
-        condition += f" AND {filters.where}"
-    files = store.files_table.search().where(condition).select(["path"]).limit(None).to_arrow()
+    """(chunk `where`, set of allowed paths or None).
+
+    The filters are first matched against the files table (one row per file, not per chunk). When few files
+    match, the chunk query gets a plain `path IN (...)` prefilter: LanceDB then ranks only those files' rows
+    instead of evaluating a regex over every chunk.
+    """
+    if filters.empty:
+        return None, None
+    clauses = [c for c in (filters.where, None if filters.since is None else f"mtime >= {float(filters.since)!r}") if c]
+    files = store.files_table.search().where(" AND ".join(clauses)).select(["path"]).limit(None).to_arrow()
     paths = set(files.column("path").to_pylist())
     if not paths:
         return filters.where, set()
     if len(paths) <= MAX_PREFILTER_PATHS:
-        in_list = f"path IN ({', '.join(sql_string(p) for p in sorted(paths))})"
-        return (f"{filters.where} AND {in_list}" if filters.where else in_list), None
-    return filters.where, paths
+        return f"path IN ({', '.join(sql_string(p) for p in sorted(paths))})", None
+    # many files: the path/ext regex stays a prefilter, and --since is checked on the ranked rows
+    return filters.where, (paths if filters.since is not None else None)
 
 
 def count_matching_files(store, *, path_glob=None, exts=None, since=None) -> int:
