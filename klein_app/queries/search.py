@@ -36,6 +36,8 @@ MAX_TEXT_TERMS = 64
 # Up to this many files matching the filters become an `IN (...)` prefilter; beyond it, a regex prefilter
 # (--path, --ext) and post-filtering (--since).
 MAX_PREFILTER_PATHS = 2_000
+# A filter that passes at least this share of the files is applied to the ranked rows instead.
+BROAD_FILTER_SHARE = 0.5
 # Weight of the full-text ranking in hybrid fusion when the query holds an identifier (see `identifiers`).
 IDENTIFIER_TEXT_WEIGHT = 2.0
 _TOKEN = re.compile(r"\S+")
@@ -263,7 +265,10 @@ def _resolve_filters(store, filters: Filters) -> tuple[str | None, set[str] | No
         return filters.where, set()
     if len(paths) <= MAX_PREFILTER_PATHS:
         return f"path IN ({', '.join(sql_string(p) for p in sorted(paths))})", None
-    # many files: the path/ext regex stays a prefilter, and --since is checked on the ranked rows
+    if len(paths) >= BROAD_FILTER_SHARE * store.files_table.count_rows():
+        # most files pass: ranking everything and dropping the few others beats a regex over every chunk
+        return None, paths
+    # many files, not most: the path/ext regex stays a prefilter, and --since is checked on the ranked rows
     return filters.where, (paths if filters.since is not None else None)
 
 

@@ -119,6 +119,17 @@ def test_since_filter_by_post_filtering(store, tiny_model, monkeypatch):
     assert "/corpus/old/diary.txt" not in paths(results)
 
 
+@pytest.mark.parametrize("share", [0.0, 1.0])  # 0.0: a broad filter checked on ranked rows; 1.0: a regex prefilter
+def test_path_and_ext_filters_past_the_in_list(store, tiny_model, monkeypatch, share):
+    monkeypatch.setattr(search_module, "MAX_PREFILTER_PATHS", 0)
+    monkeypatch.setattr(search_module, "BROAD_FILTER_SHARE", share)
+    for mode in ("hybrid", "vector", "text"):
+        results = search(store, tiny_model, "bread server planet", mode=mode, path_glob="code/**", k=10)
+        assert results and all(p.startswith("/corpus/code/") for p in paths(results)), (mode, paths(results))
+    results = search(store, tiny_model, "server", mode="vector", exts="md", k=10)
+    assert "/corpus/code/README.MD" in paths(results) and all(p.lower().endswith(".md") for p in paths(results))
+
+
 @pytest.mark.parametrize(
     "filters",
     [dict(path_glob="nowhere/**"), dict(exts="xyz"), dict(since=NOW + DAY), dict(path_glob="*.py", exts="md")],
