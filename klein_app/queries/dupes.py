@@ -18,7 +18,7 @@ import numpy as np
 
 from klein_app.queries.components import connected_components
 from klein_app.queries.neighbours import normalise_rows, similar_pairs
-from klein_app.queries.vectors import mean_by_key, read_chunks, vector_matrix
+from klein_app.queries.vectors import FILE_VECTOR_COLUMNS, file_means, read_chunks, vector_matrix
 
 DEFAULT_THRESHOLD = 0.92
 # Short chunks ("}", "---", a heading) are alike everywhere; passages need some substance.
@@ -116,8 +116,7 @@ def exact_file_duplicates(store) -> list[DuplicateGroup]:
 
 def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
     by_sha = _indexed_by_sha(store)
-    chunks = read_chunks(store, ["path", "vector"])
-    vec_paths, vec_matrix, _ = mean_by_key(chunks.column("path").to_pylist(), vector_matrix(chunks))
+    vec_paths, vec_matrix, _ = file_means(read_chunks(store, FILE_VECTOR_COLUMNS))
     row_of = {p: i for i, p in enumerate(vec_paths)}
     # One vector per content: the first of its files that has chunks.
     shas, rows = [], []

@@ -10,12 +10,13 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from klein_app.index import ann
 from klein_app.queries.errors import EmptyIndexError, UnknownFileError
 from klein_app.queries.filters import sql_string
-from klein_app.queries.neighbours import normalise_rows, top_k
-from klein_app.queries.vectors import file_vectors, mean_by_key, read_chunks, vector_matrix
+from klein_app.queries.neighbours import top_k
+from klein_app.queries.vectors import FILE_VECTOR_COLUMNS, file_means, file_vectors, read_chunks
 
 # Below this many chunks, building every file vector is cheaper than a round of ANN queries.
 EXACT_BELOW_CHUNKS = 50_000
@@ -40,8 +41,7 @@ def similar(store, path: str, *, k: int = 10) -> list[SimilarFile]:
     path = resolve_indexed_path(store, path)
     if k <= 0:
         return []
-    own = read_chunks(store, ["vector"], f"path = {sql_string(path)}")
-    query = normalise_rows(vector_matrix(own).mean(axis=0, keepdims=True))[0]
+    query = file_means(read_chunks(store, FILE_VECTOR_COLUMNS, f"path = {sql_string(path)}"))[1][0]
     if store.chunks_table.count_rows() < EXACT_BELOW_CHUNKS:
         files = file_vectors(store)
         paths, matrix, counts = files.paths, files.matrix, files.n_chunks
@@ -74,13 +74,10 @@ def _candidate_vectors(store, query: np.ndarray, path: str, k: int):
     q = ann.tune(store.chunks_table.search(query, vector_column_name="vector").distance_type("cosine"))
     hits = q.where(f"path != {sql_string(path)}", prefilter=True).select(["path", "_distance"]).limit(limit)
     candidates = list(dict.fromkeys(hits.to_arrow().column("path").to_pylist()))
-    keys: list[str] = []
-    vectors = []
-    for i in range(0, len(candidates), _IN_BATCH):
-        group = candidates[i : i + _IN_BATCH]
-        table = read_chunks(store, ["path", "vector"], f"path IN ({', '.join(sql_string(p) for p in group)})")
-        keys.extend(table.column("path").to_pylist())
-        vectors.append(vector_matrix(table))
-    if not keys:
+    tables = [
+        read_chunks(store, FILE_VECTOR_COLUMNS, f"path IN ({', '.join(sql_string(p) for p in candidates[i : i + _IN_BATCH])})")
+        for i in range(0, len(candidates), _IN_BATCH)
+    ]
+    if not candidates:
         return [], np.zeros((0, len(query)), np.float32), np.zeros(0, int)
-    return mean_by_key(keys, np.concatenate(vectors))
+    return file_means(pa.concat_tables(tables))

@@ -100,3 +100,15 @@ def test_bucketed_pairs_respect_allowed():
     owner = np.arange(40) % 2
     pairs = list(similar_pairs(v, 0.99, exact_up_to=0, allowed=lambda i, j: owner[i] != owner[j]))
     assert pairs and all(owner[i] != owner[j] and i < j for i, j, _ in pairs)
+
+
+def test_file_vector_weighs_chunks_by_length():
+    from klein_app.queries.vectors import mean_by_key
+
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], np.float32)
+    keys, matrix, counts = mean_by_key(["a", "a", "b"], vectors, np.array([900, 100, 5]))
+    assert keys == ["a", "b"] and counts.tolist() == [2, 1]
+    assert matrix[0, 0] > 0.99 and 0.0 < matrix[0, 1] < 0.12  # the long chunk dominates
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0)
+    _, plain, _ = mean_by_key(["a", "a"], vectors[:2])
+    assert np.allclose(plain[0], [2**-0.5, 2**-0.5], atol=1e-6)
