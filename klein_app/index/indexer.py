@@ -136,10 +136,14 @@ class _Run:
 
         if self.wrote and not self.stop.is_set():
             self._event("optimize", force=True)
+            # each index build frees its working memory on return; trimming between them keeps their peaks
+            # from stacking on one another in the process's RSS
             store.ensure_fts_index()
+            _trim_heap()
             from klein_app.index.ann import ensure_vector_index
 
             ensure_vector_index(store)  # no-op on small tables; optimize() then keeps it current
+            _trim_heap()
             store.optimize()
             _trim_heap()
         self.report.stopped = self.stop.is_set()

@@ -45,7 +45,7 @@ KEEP_OLD_VERSIONS = timedelta(seconds=10)
 _IN_BATCH = 200  # values per `IN (...)` filter (a text copied into many files matches many rows)
 INDEX_CACHE_BYTES = 384 << 20  # holds the ANN and FTS indices of ~100k chunks
 METADATA_CACHE_BYTES = 64 << 20
-FTS_BUILD_MB = 128
+FTS_BUILD_MB = 64
 
 
 class StoreError(Exception):
