@@ -43,7 +43,7 @@ CHUNKS = "chunks"
 # opened one a moment ago can still finish, while disk use stays bounded.
 KEEP_OLD_VERSIONS = timedelta(seconds=10)
 _IN_BATCH = 200  # values per `IN (...)` filter (a text copied into many files matches many rows)
-INDEX_CACHE_BYTES = 384 << 20  # holds the ANN and FTS indices of ~100k chunks
+INDEX_CACHE_BYTES = 128 << 20  # holds the IVF_SQ and FTS indices of ~130k chunks (~45 MB) with room to spare
 METADATA_CACHE_BYTES = 64 << 20
 FTS_BUILD_MB = 64
 
