@@ -81,6 +81,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
+    from klein_app.index.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # as `klein-search` does at start-up
+
     import klein_model
 
     from klein_app.context import AppContext

@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from klein_app.index.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before torch, the tokenizer and LanceDB start their threads
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -26,6 +26,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from klein_app.index.memory import trim_heap
 from klein_app.index.prepare import Budget, Prepared, file_row, prepare_file, weight
 from klein_app.index.progress import ProgressEvent, Throttle
 from klein_app.sources.walk import Entry, Visited, Walker
@@ -139,13 +140,13 @@ class _Run:
             # each index build frees its working memory on return; trimming between them keeps their peaks
             # from stacking on one another in the process's RSS
             store.ensure_fts_index()
-            _trim_heap()
+            trim_heap()
             from klein_app.index.ann import ensure_vector_index
 
             ensure_vector_index(store)  # no-op on small tables; optimize() then keeps it current
-            _trim_heap()
+            trim_heap()
             store.optimize()
-            _trim_heap()
+            trim_heap()
         self.report.stopped = self.stop.is_set()
         if full and not self.report.stopped:
             store.update_meta(chunking=chunking, complete=True)
@@ -426,7 +427,7 @@ class _Run:
         self.flushes += 1
         if self.flushes % OPTIMIZE_EVERY_FLUSHES == 0:
             self.store.optimize()
-        _trim_heap()
+        trim_heap()
         self._event("write")
 
     # --- progress ----------------------------------------------------------------------------
@@ -445,17 +446,6 @@ class _Run:
 
 
 _DONE = object()
-
-
-def _trim_heap() -> None:
-    """Hand freed memory back to the OS (glibc keeps it otherwise: Arrow batches, torch
-    activations and LanceDB writes free in many threads' arenas, and RSS creeps up)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _under(path: str, folder: str) -> bool:

@@ -1,0 +1,37 @@
+"""Keeping the process's resident memory bounded under glibc (no-ops elsewhere).
+
+glibc gives each thread that contends for the heap its own arena (up to 8 per core) and keeps freed memory in
+them. Indexing runs torch, the tokenizer's and LanceDB's thread pools at once, so freed Arrow batches and
+activations sit in many arenas and RSS creeps up. Measured with bench/index_corpus.py on 128,758 chunks
+(2-core AMD EPYC): peak RSS 1,218 MB with glibc's defaults, 991 MB with two arenas, at the same 241 chunks/s.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+_M_ARENA_MAX = -8  # from glibc's malloc.h
+
+
+def _libc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+def limit_malloc_arenas(n: int = 2) -> None:
+    """Cap glibc's heap arenas; call at start-up, before the worker threads exist."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(_M_ARENA_MAX, n)
+
+
+def trim_heap() -> None:
+    """Hand freed heap memory back to the OS (glibc keeps it otherwise)."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
