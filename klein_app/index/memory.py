@@ -3,7 +3,7 @@
 glibc gives each thread that contends for the heap its own arena (up to 8 per core) and keeps freed memory in
 them. Indexing runs torch, the tokenizer's and LanceDB's thread pools at once, so freed Arrow batches and
 activations sit in many arenas and RSS creeps up. Measured with bench/index_corpus.py on 128,758 chunks
-(2-core AMD EPYC): peak RSS 1,218 MB with glibc's defaults, 991 MB with two arenas, at the same 241 chunks/s.
+(2-core AMD EPYC): peak RSS 1,218 MB with glibc's defaults, 991-996 MB with two arenas, at the same or better speed.
 """
 
 from __future__ import annotations
