@@ -74,10 +74,10 @@ def _candidate_vectors(store, query: np.ndarray, path: str, k: int):
     q = ann.tune(store.chunks_table.search(query, vector_column_name="vector").distance_type("cosine"))
     hits = q.where(f"path != {sql_string(path)}", prefilter=True).select(["path", "_distance"]).limit(limit)
     candidates = list(dict.fromkeys(hits.to_arrow().column("path").to_pylist()))
+    if not candidates:
+        return [], np.zeros((0, len(query)), np.float32), np.zeros(0, int)
     tables = [
         read_chunks(store, FILE_VECTOR_COLUMNS, f"path IN ({', '.join(sql_string(p) for p in candidates[i : i + _IN_BATCH])})")
         for i in range(0, len(candidates), _IN_BATCH)
     ]
-    if not candidates:
-        return [], np.zeros((0, len(query)), np.float32), np.zeros(0, int)
     return file_means(pa.concat_tables(tables))
