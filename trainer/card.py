@@ -115,8 +115,10 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         f"2. Distillation on {n_texts:,} texts cut to {tr.get('max_train_tokens')} tokens: "
         + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.items())
         + ". Sources: English Wikipedia slice and Wikinews (sentences, paragraphs, titles, lead paragraphs), WikiQA and",
-        "   TrecQA train questions and answer sentences, Climate-FEVER claims and evidence, MRPC train sentences. Nothing",
-        "   from STS data or SciFact.",
+        "   TrecQA train questions and answer sentences, Climate-FEVER claims and evidence, MRPC train sentences"
+        + (", SNLI dev/test sentences (the text only, detokenised; no labels)" if counts.get("snli") else "")
+        + ".",
+        "   Nothing from STS data or SciFact.",
         f"3. Loss: 1 − cos(P·s, t) with a 256→384 projection P used only in training; + {tr.get('contrastive_weight')} × InfoNCE of",
         f"   P·s against the batch's teacher vectors (temperature {tr.get('temperature')}); + {tr.get('matryoshka_weight')} × MSE between",
         "   the student's and the teacher's in-batch cosine matrices on the full vector and the 64/128 prefixes.",
@@ -161,9 +163,18 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         "## Limitations",
         "",
         "- English only in practice: the teacher is English, so Hindi and other scripts tokenize but embed poorly.",
-        "- Trained on texts of at most 128 tokens: position embeddings past 128 are still at their random start. Longer",
-        "  inputs (up to 256) still help retrieval over cutting at 128 (SciFact nDCG@10 47.3 vs 45.1 for klein-v1",
-        "  1.1.0), but chunks of <= 128 tokens, as the app makes them, are what the model knows.",
+    ]
+    if (tr.get("max_train_tokens") or 128) <= 128:
+        lines += [
+            "- Trained on texts of at most 128 tokens: position embeddings past 128 are still at their random start.",
+            "  Chunks of <= 128 tokens, as the app makes them by default, are what the model knows.",
+        ]
+    else:
+        lines += [
+            f"- Trained on texts of up to {tr.get('max_train_tokens')} tokens, but few of them are long (Wikipedia paragraphs",
+            "  and leads): 256-token chunks are less well covered than 128-token ones.",
+        ]
+    lines += [
         "- Retrieval of long scientific abstracts is its weakest side (SciFact well below the teacher).",
         "- Distilled from a 22M-parameter teacher: it inherits the teacher's blind spots and stays below it.",
         "- Wikinews training text lost names inside links; a few Wikipedia sentences lost quantities.",

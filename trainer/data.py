@@ -10,6 +10,7 @@ import csv
 import gzip
 import hashlib
 import random
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class DataMix:
     claims: int = -1
     evidence: int = -1
     mrpc: int = -1
+    snli: int = 0
     min_chars: int = 12
     seed: int = 13
     extra: dict[str, int] = field(default_factory=dict)
@@ -153,6 +155,17 @@ def _col(path: Path, column: str, keep=lambda r: True) -> list[str]:
     return [r[column] for r in read_tsv(path) if keep(r)]
 
 
+_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]])")
+_SPACE_AFTER = re.compile(r"([(\[]) ")
+_CLITIC = re.compile(r" (n't|'s|'re|'m|'ve|'ll|'d)\b")
+
+
+def detokenize(text: str) -> str:
+    """Undo PTB-style spacing ("a dog , running .") so tokenised pair sets read like the text users embed."""
+    text = " ".join(text.split())
+    return _CLITIC.sub(r"\1", _SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", text)))
+
+
 def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
     """Training texts by source, deduplicated across sources, in a seed-determined order.
 
@@ -166,6 +179,7 @@ def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
     qa_files = [p / "wikiqa" / "wikiqa_train.tsv", p / "trecqa" / "trecqa_train.tsv"]
     cf = p / "climate_fever" / "claim_evidence.tsv"
     mrpc = p / "mrpc" / "mrpc_train.tsv"
+    snli = [p / "snli_devtest" / f"snli_{split}_pairs.tsv" for split in ("dev", "test")]
     sources: dict[str, tuple[list[str], int]] = {
         "enwiki_sentences": (_col(s / "enwiki_slice" / "sentences.tsv.gz", "sentence"), mix.enwiki_sentences),
         "wikinews_sentences": (
@@ -189,6 +203,11 @@ def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
         "claims": (_col(cf, "claim"), mix.claims),
         "evidence": (_col(cf, "evidence"), mix.evidence),
         "mrpc": (_col(mrpc, "sentence1") + _col(mrpc, "sentence2"), mix.mrpc),
+        # caption-like scenes (SNLI's premises are Flickr30k captions), a genre the wiki and news text lacks
+        "snli": (
+            [detokenize(t) for f in snli for c in ("premise", "hypothesis") for t in _col(f, c)] if mix.snli else [],
+            mix.snli,
+        ),
     }
     seen: set[str] = set()
     out: dict[str, list[str]] = {}

@@ -23,6 +23,8 @@ DATA_FILES = (
     "pairs/trecqa/trecqa_train.tsv",
     "pairs/climate_fever/claim_evidence.tsv",
     "pairs/mrpc/mrpc_train.tsv",
+    "pairs/snli_devtest/snli_dev_pairs.tsv",
+    "pairs/snli_devtest/snli_test_pairs.tsv",
     "multilingual/tatoeba_en_hi.tsv",
     "multilingual/enindic_en_hi_devtune.tsv",
 )

@@ -42,3 +42,19 @@ def test_truncate_to_tokens_cuts_at_token_boundary():
     (cut,) = truncate_to_tokens([text], tok, 10)
     assert text.startswith(cut) and len(tok.encode(cut, add_special_tokens=False).ids) <= 10
     assert truncate_to_tokens(["short"], tok, 10) == ["short"]
+
+
+def test_snli_sentences_are_detokenised_and_opt_in(tmp_path):
+    from trainer.data import detokenize
+
+    assert detokenize("A dog , ( brown ) , is n't running .") == "A dog, (brown), isn't running."
+    assert detokenize("The man 's hat .") == "The man's hat."
+    rows = [("Two women are embracing .", "Two woman are holding packages .", "entailment")]
+    for split in ("dev", "test"):
+        write_tsv(tmp_path / f"pairs/snli_devtest/snli_{split}_pairs.tsv", ["premise", "hypothesis", "label"], rows)
+    assert training_texts(tmp_path, DataMix())["snli"] == []
+    # the same sentences in dev and test are kept once
+    assert sorted(training_texts(tmp_path, DataMix(snli=-1))["snli"]) == [
+        "Two woman are holding packages.",
+        "Two women are embracing.",
+    ]
