@@ -110,12 +110,11 @@ def main() -> int:
     elif model_path is None and klein_model.bundled_model_path() is None:
         print("no bundled model in this checkout; pass --model DIR or --random-model LxH", file=sys.stderr)
         return 2
-    model = klein_model.load(model_path)
     settings = Settings(folders=[str(args.path.resolve())], model=model_path, chunk_tokens=args.chunk_tokens,
                         overlap_tokens=min(16, args.chunk_tokens // 8))
     db = args.db or tmp / "db"
     ctx = AppContext(resolve_paths(str(db)), settings)
-    ctx._index_model = model
+    model = ctx.index_model  # the indexer's own instance, reused for the raw-encode baseline
     t0 = time.perf_counter()
     ctx.index_store  # importing lancedb is start-up cost, not indexing throughput
     startup = time.perf_counter() - t0

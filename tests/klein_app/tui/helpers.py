@@ -56,3 +56,10 @@ async def wait_for(pilot, condition, timeout: float = 30.0, step: float = 0.1) -
 
 async def type_text(pilot, text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+async def search_for(pilot, text: str) -> None:
+    """Wait for the app to open, type a query and wait for its results: the opening of most screen tests."""
+    await settle(pilot)
+    await type_text(pilot, text)
+    await settle(pilot)

@@ -19,7 +19,7 @@ from klein_app.tui.widgets.results import ResultsList
 from klein_app.tui.widgets.status_bar import StatusBar
 
 from .fakes import FakeBackend
-from .helpers import make_app, settle, type_text, wait_for
+from .helpers import make_app, search_for, settle, type_text, wait_for
 
 
 
@@ -48,9 +48,7 @@ async def test_an_index_change_reruns_the_query_and_keeps_the_highlighted_file()
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await type_text(pilot, "bread")
-        await settle(pilot)
+        await search_for(pilot, "bread")
         await pilot.press("down", "down")
         results = app.screen.query_one(ResultsList)
         assert results.current_hit().path.endswith("japan.md")
@@ -64,9 +62,7 @@ async def test_an_index_change_reruns_the_query_and_keeps_the_highlighted_file()
 async def test_s_on_a_result_lists_similar_files_but_types_in_the_query():
     app = make_app(FakeBackend())
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await type_text(pilot, "sourdough")
-        await settle(pilot)
+        await search_for(pilot, "sourdough")
         assert app.screen.query_one("#query", Input).value == "sourdough"
         await pilot.press("down", "s")
         await settle(pilot)
@@ -77,9 +73,7 @@ async def test_mode_toggle_and_path_filter_reach_the_query():
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await type_text(pilot, "bread")
-        await settle(pilot)
+        await search_for(pilot, "bread")
         await pilot.press("ctrl+t")
         await settle(pilot)
         assert backend.searches[-1] == ("bread", "vector", None)
@@ -95,9 +89,7 @@ async def test_mode_toggle_and_path_filter_reach_the_query():
 async def test_no_match_and_cleared_query_messages():
     app = make_app(FakeBackend())
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await type_text(pilot, "zebra")
-        await settle(pilot)
+        await search_for(pilot, "zebra")
         message = str(app.screen.query_one("#results-message", Static).render())
         assert "No matches for “zebra”" in message
         app.screen.query_one("#query", Input).value = ""
@@ -145,9 +137,7 @@ async def test_enter_opens_the_editor_at_the_hit_line(monkeypatch):
     app = make_app(FakeBackend())
     monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await type_text(pilot, "bread")
-        await settle(pilot)
+        await search_for(pilot, "bread")
         await pilot.press("down", "enter")
         await settle(pilot)
     assert calls == [["vim", "+3", "/data/notes/cooking/bread.md"]]
