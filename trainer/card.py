@@ -172,7 +172,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     else:
         lines += [
             f"- Trained on texts of up to {tr.get('max_train_tokens')} tokens, but few of them are long (Wikipedia paragraphs",
-            "  and leads): 256-token chunks are less well covered than 128-token ones.",
+            f"  and leads): {tr.get('max_train_tokens')}-token chunks are less well covered than 128-token ones.",
         ]
     lines += [
         "- Retrieval of long scientific abstracts is its weakest side (SciFact well below the teacher).",
