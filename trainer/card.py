@@ -118,7 +118,10 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         "   TrecQA train questions and answer sentences, Climate-FEVER claims and evidence, MRPC train sentences"
         + (", SNLI dev/test sentences (the text only, detokenised; no labels)" if counts.get("snli") else "")
         + ".",
-        "   Nothing from STS data or SciFact.",
+        "   Nothing from STS data."
+        + (" The SciFact corpus text (title + abstract; titles and abstract sentences) is in the mix, as the data's"
+           " manifest allows; its queries and judgments are not." if counts.get("scifact_abstracts")
+           or counts.get("scifact_sentences") else " Nothing from SciFact."),
         f"3. Loss: 1 − cos(P·s, t) with a 256→384 projection P used only in training; + {tr.get('contrastive_weight')} × InfoNCE of",
         f"   P·s against the batch's teacher vectors (temperature {tr.get('temperature')}); + {tr.get('matryoshka_weight')} × MSE between",
         "   the student's and the teacher's in-batch cosine matrices on the full vector and the 64/128 prefixes.",
@@ -175,7 +178,10 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
             f"  and leads): {tr.get('max_train_tokens')}-token chunks are less well covered than 128-token ones.",
         ]
     lines += [
-        "- Retrieval of long scientific abstracts is its weakest side (SciFact well below the teacher).",
+        "- Retrieval of long scientific abstracts is its weakest side (SciFact well below the teacher)"
+        + ("; the SciFact figures above are on a corpus whose text the model was distilled on, so expect less on"
+           " scientific text it has not seen." if counts.get("scifact_abstracts") or counts.get("scifact_sentences")
+           else "."),
         "- Distilled from a 22M-parameter teacher: it inherits the teacher's blind spots and stays below it.",
         "- Wikinews training text lost names inside links; a few Wikipedia sentences lost quantities.",
         "- Data licences vary by source (CC BY-SA, CC BY, Microsoft research licences; see the data manifest).",

@@ -138,6 +138,9 @@ class DataMix:
     evidence: int = -1
     mrpc: int = -1
     snli: int = 0
+    # the SciFact corpus text (title + abstract; titles and abstract sentences): no queries, no judgments
+    scifact_abstracts: int = 0
+    scifact_sentences: int = 0
     min_chars: int = 12
     seed: int = 13
     extra: dict[str, int] = field(default_factory=dict)
@@ -166,10 +169,32 @@ def detokenize(text: str) -> str:
     return _CLITIC.sub(r"\1", _SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", text)))
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[])")
+
+
+def split_sentences(text: str, min_chars: int = 20) -> list[str]:
+    """A plain splitter for scientific abstracts: cut after . ! ? when a capital or bracket follows."""
+    return [s for s in _SENTENCE_END.split(text) if len(s) >= min_chars]
+
+
+def scifact_corpus_texts(folder: Path) -> tuple[list[str], list[str]]:
+    """(title + abstract as the retrieval evaluation embeds a document, the titles and the abstracts' sentences).
+
+    SciFact titles are often claims themselves, the short kind of text its queries are.
+    """
+    if not (folder / "corpus.tsv").exists():
+        return [], []
+    rows = list(read_tsv(folder / "corpus.tsv"))
+    docs = [f"{r.get('title', '')} {r.get('text', '')}".strip() for r in rows]
+    sents = [s for r in rows for s in [r.get("title", ""), *split_sentences(r.get("text", ""))] if s]
+    return docs, sents
+
+
 def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
     """Training texts by source, deduplicated across sources, in a seed-determined order.
 
-    Never touches sts/ or retrieval/: those are the evaluation sets.
+    Never touches sts/. From retrieval/ only the SciFact corpus text, and only when the mix asks for it (the data's
+    manifest allows it; its queries and judgments stay for evaluation).
     """
     d = Path(data_dir)
     rng = random.Random(mix.seed)
@@ -180,6 +205,8 @@ def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
     cf = p / "climate_fever" / "claim_evidence.tsv"
     mrpc = p / "mrpc" / "mrpc_train.tsv"
     snli = [p / "snli_devtest" / f"snli_{split}_pairs.tsv" for split in ("dev", "test")]
+    wants_scifact = mix.scifact_abstracts or mix.scifact_sentences
+    sci_docs, sci_sents = scifact_corpus_texts(d / "retrieval" / "scifact") if wants_scifact else ([], [])
     sources: dict[str, tuple[list[str], int]] = {
         "enwiki_sentences": (_col(s / "enwiki_slice" / "sentences.tsv.gz", "sentence"), mix.enwiki_sentences),
         "wikinews_sentences": (
@@ -208,6 +235,8 @@ def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
             [detokenize(t) for f in snli for c in ("premise", "hypothesis") for t in _col(f, c)] if mix.snli else [],
             mix.snli,
         ),
+        "scifact_abstracts": (sci_docs, mix.scifact_abstracts),
+        "scifact_sentences": (sci_sents, mix.scifact_sentences),
     }
     seen: set[str] = set()
     out: dict[str, list[str]] = {}

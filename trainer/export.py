@@ -25,6 +25,7 @@ DATA_FILES = (
     "pairs/mrpc/mrpc_train.tsv",
     "pairs/snli_devtest/snli_dev_pairs.tsv",
     "pairs/snli_devtest/snli_test_pairs.tsv",
+    "retrieval/scifact/corpus.tsv",
     "multilingual/tatoeba_en_hi.tsv",
     "multilingual/enindic_en_hi_devtune.tsv",
 )

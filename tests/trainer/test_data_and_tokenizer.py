@@ -58,3 +58,21 @@ def test_snli_sentences_are_detokenised_and_opt_in(tmp_path):
         "Two woman are holding packages.",
         "Two women are embracing.",
     ]
+
+
+def test_scifact_corpus_text_is_opt_in_and_never_queries(tmp_path):
+    folder = tmp_path / "retrieval" / "scifact"
+    abstract = "Cells divide twice a day. The rate (per hour) fell by half! Why it did is not known."
+    write_tsv(folder / "corpus.tsv", ["id", "title", "text"], [("7", "Cell division", abstract)])
+    write_tsv(folder / "queries_train.tsv", ["id", "text", "split"], [("1", "Do cells divide?", "train")])
+    assert training_texts(tmp_path, DataMix())["scifact_abstracts"] == []
+    texts = training_texts(tmp_path, DataMix(scifact_abstracts=-1, scifact_sentences=-1))
+    # the document as retrieval evaluation embeds it: title then abstract
+    assert texts["scifact_abstracts"] == ["Cell division " + abstract]
+    assert texts["scifact_sentences"] == [
+        "Cell division",
+        "Cells divide twice a day.",
+        "The rate (per hour) fell by half!",
+        "Why it did is not known.",
+    ]
+    assert not any("Do cells divide?" in t for ts in texts.values() for t in ts)
