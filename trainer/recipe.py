@@ -93,6 +93,11 @@ def _build(cls, values: dict):
     return cls(**kwargs)
 
 
+def recipe_from_dict(values: dict) -> Recipe:
+    """A recipe from its dict form, e.g. the recipe.json a run folder keeps."""
+    return _build(Recipe, values)
+
+
 def load_recipe(name_or_path: str | Path) -> Recipe:
     """A recipe by name (trainer/recipes/NAME.toml) or by path."""
     path = Path(name_or_path)
