@@ -28,10 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from trainer.data import read_retrieval, split_sentences, truncate_to_tokens  # noqa: E402
-from trainer.distill import build_student, distill_loss, make_batches, mean_pool, pad_batch, student_encoder, tokenize  # noqa: E402
-from trainer.evaluate import corpus_text, eval_sts  # noqa: E402
-from trainer.metrics import retrieval_scores, top_k_ids  # noqa: E402
+from trainer.data import document_texts, read_retrieval, truncate_to_tokens  # noqa: E402
+from trainer.distill import build_student, distill_step, loss_dims, make_batches, student_encoder, tokenize  # noqa: E402
+from trainer.evaluate import eval_sts, rank  # noqa: E402
+from trainer.metrics import retrieval_scores  # noqa: E402
 from trainer.recipe import recipe_from_dict  # noqa: E402
 from trainer.teacher import embed_cached, load_teacher  # noqa: E402
 
@@ -44,7 +44,8 @@ def half_texts(corpus: dict[str, tuple[str, str]], half: str) -> list[str]:
     out: list[str] = []
     for doc_id, (title, text) in corpus.items():
         if corpus_half(doc_id) == half:
-            out += [corpus_text(title, text), title, *split_sentences(text)]
+            doc, parts = document_texts(title, text)
+            out += [doc, *parts]
     return list(dict.fromkeys(" ".join(t.split()) for t in out if t.strip()))
 
 
@@ -63,19 +64,12 @@ def finetune(run: Path, recipe, tokenizer, texts: list[str], targets: np.ndarray
     ids = tokenize(tokenizer, texts, recipe.train.max_train_tokens)
     lengths = np.array([len(x) for x in ids])
     tgt = torch.from_numpy(targets)
-    dims = sorted({d for d in recipe.student.matryoshka_dims if d < recipe.student.hidden} | {recipe.student.hidden})
+    dims = loss_dims(recipe.student)
     model.train()
     t0, step, chunk = time.time(), 0, 0
     while time.time() - t0 < minutes * 60:
         for b in make_batches(lengths, np.ones(len(ids), bool), recipe.train.batch_size, seed, chunk, 20):
-            x, mask = pad_batch([ids[i] for i in b])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.train.bf16):
-                h = model(input_ids=x, attention_mask=mask).last_hidden_state
-            loss, _ = distill_loss(mean_pool(h.float(), mask), tgt[torch.from_numpy(b)], proj, recipe.train, dims)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
+            distill_step(model, proj, opt, params, [ids[i] for i in b], tgt[torch.from_numpy(b)], recipe.train, dims)
             step += 1
             if time.time() - t0 >= minutes * 60:
                 break
@@ -85,10 +79,7 @@ def finetune(run: Path, recipe, tokenizer, texts: list[str], targets: np.ndarray
 
 def score(encode, data: Path, rs) -> dict[str, float]:
     out = {"stsb_dev": eval_sts(encode, data / "sts" / "stsb_dev.tsv")["spearman"]}
-    doc_ids = list(rs.corpus)
-    docs = encode([corpus_text(*rs.corpus[d]) for d in doc_ids])
-    qids = list(rs.queries)
-    ranked = dict(zip(qids, top_k_ids(encode([rs.queries[q] for q in qids]), docs, doc_ids, 10)))
+    ranked = rank(encode, rs)
     out["scifact"] = retrieval_scores(ranked, rs.qrels)["ndcg@10"]
     for half in "AB":
         sub = {q: rel for q, rel in rs.qrels.items() if all(corpus_half(d) == half for d in rel)}

@@ -47,6 +47,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     train = extra.get("train", {})
     counts = extra.get("data", {}).get("texts", {})
     n_texts = sum(counts.values())
+    read_scifact = bool(counts.get("scifact_abstracts") or counts.get("scifact_sentences"))
     dev_curve = [(h["step"], h["stsb_dev"]) for h in history if h.get("stsb_dev") is not None]
     stages = train.get("stage_wall_s", {})
     total_min = sum(stages.values()) / 60 if stages else None
@@ -120,8 +121,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         + ".",
         "   Nothing from STS data."
         + (" The SciFact corpus text (title + abstract; titles and abstract sentences) is in the mix, as the data's"
-           " manifest allows; its queries and judgments are not." if counts.get("scifact_abstracts")
-           or counts.get("scifact_sentences") else " Nothing from SciFact."),
+           " manifest allows; its queries and judgments are not." if read_scifact else " Nothing from SciFact."),
         f"3. Loss: 1 − cos(P·s, t) with a 256→384 projection P used only in training; + {tr.get('contrastive_weight')} × InfoNCE of",
         f"   P·s against the batch's teacher vectors (temperature {tr.get('temperature')}); + {tr.get('matryoshka_weight')} × MSE between",
         "   the student's and the teacher's in-batch cosine matrices on the full vector and the 64/128 prefixes.",
@@ -180,8 +180,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     lines += [
         "- Retrieval of long scientific abstracts is its weakest side (SciFact well below the teacher)"
         + ("; the SciFact figures above are on a corpus whose text the model was distilled on, so expect less on"
-           " scientific text it has not seen." if counts.get("scifact_abstracts") or counts.get("scifact_sentences")
-           else "."),
+           " scientific text it has not seen." if read_scifact else "."),
         "- Distilled from a 22M-parameter teacher: it inherits the teacher's blind spots and stays below it.",
         "- Wikinews training text lost names inside links; a few Wikipedia sentences lost quantities.",
         "- Data licences vary by source (CC BY-SA, CC BY, Microsoft research licences; see the data manifest).",

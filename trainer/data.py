@@ -177,16 +177,28 @@ def split_sentences(text: str, min_chars: int = 20) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if len(s) >= min_chars]
 
 
-def scifact_corpus_texts(folder: Path) -> tuple[list[str], list[str]]:
-    """(title + abstract as the retrieval evaluation embeds a document, the titles and the abstracts' sentences).
+def corpus_text(title: str, text: str) -> str:
+    # MTEB joins BEIR title and text with a space for models without a document template
+    return f"{title} {text}".strip()
+
+
+def document_texts(title: str, text: str) -> tuple[str, list[str]]:
+    """A corpus document as training text: (the document as retrieval embeds it, its title and sentences).
 
     SciFact titles are often claims themselves, the short kind of text its queries are.
     """
+    return corpus_text(title, text), [t for t in [title, *split_sentences(text)] if t]
+
+
+def scifact_corpus_texts(folder: Path) -> tuple[list[str], list[str]]:
+    """(every document as retrieval embeds it, every title and abstract sentence) of a BEIR corpus.tsv."""
     if not (folder / "corpus.tsv").exists():
         return [], []
-    rows = list(read_tsv(folder / "corpus.tsv"))
-    docs = [f"{r.get('title', '')} {r.get('text', '')}".strip() for r in rows]
-    sents = [s for r in rows for s in [r.get("title", ""), *split_sentences(r.get("text", ""))] if s]
+    docs, sents = [], []
+    for r in read_tsv(folder / "corpus.tsv"):
+        doc, parts = document_texts(r.get("title", ""), r.get("text", ""))
+        docs.append(doc)
+        sents.extend(parts)
     return docs, sents
 
 

@@ -129,6 +129,26 @@ def distill_loss(s, t, proj, cfg, dims: Sequence[int]):
     return total, {"cos": cos.item(), "nce": nce.item(), "rel": rel.item()}
 
 
+def loss_dims(scfg) -> list[int]:
+    """The Matryoshka prefixes the loss matches, always ending with the full width."""
+    return sorted({d for d in scfg.matryoshka_dims if d < scfg.hidden} | {scfg.hidden})
+
+
+def distill_step(model, proj, opt, params, batch_ids: list[list[int]], targets, cfg, dims: Sequence[int]):
+    """One optimiser step on a batch of token ids and their teacher vectors; (loss parts, real tokens seen)."""
+    import torch
+
+    input_ids, mask = pad_batch(batch_ids)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+        h = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    loss, parts = distill_loss(mean_pool(h.float(), mask), targets, proj, cfg, dims)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return parts, int(mask.sum())
+
+
 def onecycle_lr(progress: float, max_lr: float, pct_start: float, div: float = 25.0, final_div: float = 1e4) -> float:
     """torch's OneCycleLR (cosine) as a function of progress in [0, 1], so the cycle can follow steps or time."""
     start, end = max_lr / div, max_lr / div / final_div
@@ -221,7 +241,7 @@ def train_student(
     ids = tokenize(tokenizer, texts, cfg.max_train_tokens)
     lengths = np.array([len(x) for x in ids])
     tgt = torch.from_numpy(pool.targets)  # shares memory: shards loaded later show up here
-    dims = sorted({d for d in scfg.matryoshka_dims if d < scfg.hidden} | {scfg.hidden})
+    dims = loss_dims(scfg)
     dev = Path(data_dir) / "sts" / "stsb_dev.tsv" if data_dir else None
 
     def dev_score() -> float | None:
@@ -267,18 +287,10 @@ def train_student(
             chunk_batches = {chunk: make_batches(lengths, pool.available, cfg.batch_size, cfg.seed, chunk, per_chunk)}
         batches = chunk_batches[chunk]
         b = batches[pos % len(batches)]
-        input_ids, mask = pad_batch([ids[i] for i in b])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            h = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-        s = mean_pool(h.float(), mask)
-        loss, parts = distill_loss(s, tgt[torch.from_numpy(b)], proj, cfg, dims)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        parts, n_tokens = distill_step(model, proj, opt, params, [ids[i] for i in b], tgt[torch.from_numpy(b)], cfg, dims)
         step += 1
         seqs += len(b)
-        toks += int(mask.sum())
+        toks += n_tokens
         for k, v in parts.items():
             parts_acc[k] = parts_acc.get(k, 0.0) + v
         elapsed = time.time() - run_start

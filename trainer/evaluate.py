@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.data import find_eval_sets, read_retrieval, read_sts
+from trainer.data import RetrievalSet, corpus_text, find_eval_sets, read_retrieval, read_sts
 from trainer.metrics import paired_cosine, retrieval_scores, spearman, top_k_ids
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -30,21 +30,17 @@ def eval_sts(encode: Encoder, path: Path) -> dict[str, float]:
     return {"spearman": 100 * spearman(paired_cosine(emb[:n], emb[n:]), sts.scores), "pairs": n}
 
 
-def corpus_text(title: str, text: str) -> str:
-    # MTEB joins BEIR title and text with a space for models without a document template
-    return f"{title} {text}".strip()
+def rank(encode: Encoder, rs: RetrievalSet, k: int = 10) -> dict[str, list[str]]:
+    """The top k document ids of every query of a retrieval set."""
+    doc_ids = list(rs.corpus)
+    doc_emb = encode([corpus_text(*rs.corpus[d]) for d in doc_ids])
+    qids = list(rs.queries)
+    q_emb = encode([rs.queries[q] for q in qids])
+    return dict(zip(qids, top_k_ids(q_emb, doc_emb, doc_ids, k)))
 
 
 def eval_retrieval(encode: Encoder, folder: Path, k: int = 10) -> dict[str, dict[str, float]]:
-    out = {}
-    for rs in read_retrieval(folder):
-        doc_ids = list(rs.corpus)
-        doc_emb = encode([corpus_text(*rs.corpus[d]) for d in doc_ids])
-        qids = list(rs.queries)
-        q_emb = encode([rs.queries[q] for q in qids])
-        ranked = dict(zip(qids, top_k_ids(q_emb, doc_emb, doc_ids, k)))
-        out[rs.name] = retrieval_scores(ranked, rs.qrels, k)
-    return out
+    return {rs.name: retrieval_scores(rank(encode, rs, k), rs.qrels, k) for rs in read_retrieval(folder)}
 
 
 def evaluate(encode: Encoder, data_dir: str | Path, only: set[str] | None = None, log=print) -> dict[str, dict]:
