@@ -118,9 +118,11 @@ class _Run:
                 and old["size"] == entry.size
                 and old["mtime"] == entry.mtime
             ):
-                self.report.unchanged += 1
+                # each file lands in one count: indexed + unchanged + skipped + errors == files_seen
                 if old["status"] == "skipped":
                     self.report.skipped += 1
+                else:
+                    self.report.unchanged += 1
             else:
                 todo.append(entry)
         if skipped_rows:
@@ -303,7 +305,10 @@ class _Run:
             return 0
         if item.status == "same":
             # mtime changed, content did not: refresh the row, keep the chunks
-            self.report.unchanged += 1
+            if item.old["status"] == "skipped":
+                self.report.skipped += 1
+            else:
+                self.report.unchanged += 1
             row = dict(item.old)
             row.update(size=item.size, mtime=item.entry.mtime)
             self.store.upsert_file_rows([row])

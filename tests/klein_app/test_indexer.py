@@ -256,6 +256,10 @@ def test_bad_input_is_skipped_with_reasons_and_never_stops_the_run(tmp_path, mak
     # a second run is quiet: skipped files stay skipped without being read again
     r2 = index_paths(ctx)
     assert r2.indexed == 0 and r2.chunks_embedded == 0
+    # each file is counted once: unchanged skipped files are "skipped", not also "unchanged"
+    for rep in (r, r2):
+        assert rep.indexed + rep.unchanged + rep.skipped + rep.errors == rep.files_seen
+    assert r2.unchanged == len(indexed) and r2.skipped == len(reasons)
 
 
 def test_secrets_never_reach_the_index(tmp_path, make_corpus, make_ctx):
