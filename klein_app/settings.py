@@ -14,6 +14,8 @@ dependency would buy nothing.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
@@ -22,6 +24,9 @@ from pathlib import Path
 APP_NAME = "klein-search"
 CONFIG_NAME = "config.toml"
 HOME_ENV = "KLEIN_SEARCH_HOME"
+MAX_FILE_MB_LIMIT = 4096.0  # a cap above this is no cap: say so instead of overflowing a read size
+
+log = logging.getLogger(__name__)
 
 
 class SettingsError(Exception):
@@ -35,23 +40,35 @@ class Settings:
     overlap_tokens: int = 16
     # gitignore-style patterns applied inside every watched folder, on top of .gitignore/.kleinignore
     ignore: list[str] = field(default_factory=list)
-    # paths or gitignore-style patterns that opt back in what the secret and hidden rules skip
+    # paths or gitignore-style patterns that opt back in what the secret rules (by name, by a
+    # link's target, by content) and the hidden rule skip
     include: list[str] = field(default_factory=list)
     max_file_mb: float = 10.0
     model: str | None = None  # None = the bundled model
     index_hidden: bool = False
+    # a symlink inside a watched folder whose target lies outside every watched folder is skipped
+    # unless this is on (a link can otherwise pull any readable file of the machine into the index)
+    follow_links_outside: bool = False
 
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
 
     def validate(self) -> None:
+        """Every rule a setting's value must meet, in one place; raises SettingsError."""
         if self.chunk_tokens < 16 or self.chunk_tokens > 512:
             raise SettingsError(f"chunk_tokens must be between 16 and 512, not {self.chunk_tokens}")
         if self.overlap_tokens < 0 or self.overlap_tokens >= self.chunk_tokens // 2:
             raise SettingsError(f"overlap_tokens must be >= 0 and < chunk_tokens/2, not {self.overlap_tokens}")
-        if self.max_file_mb <= 0:
-            raise SettingsError(f"max_file_mb must be positive, not {self.max_file_mb}")
+        # `not (0 < x <= limit)` also rejects nan, which fails every comparison
+        if not (math.isfinite(self.max_file_mb) and 0 < self.max_file_mb <= MAX_FILE_MB_LIMIT):
+            raise SettingsError(
+                f"max_file_mb must be a number above 0 and at most {MAX_FILE_MB_LIMIT:g}, not {self.max_file_mb}"
+            )
+        if self.model is not None and not Path(self.model).expanduser().is_dir():
+            raise SettingsError(
+                f"model folder {self.model} does not exist; fix `model` in the config or remove it for the bundled model"
+            )
 
 
 @dataclass(frozen=True)
@@ -93,10 +110,15 @@ def settings_from_dict(data: dict, source: str = "settings") -> Settings:
     kwargs = {}
     for key, value in data.items():
         if key not in known:
-            raise SettingsError(f"{source}: unknown setting {key!r}")
+            # a typo or a setting of a newer version: say so, but keep working
+            log.warning("%s: unknown setting %r (ignored)", source, key)
+            continue
         kwargs[key] = _check_type(key, value, source)
     settings = Settings(**kwargs)
-    settings.validate()
+    try:
+        settings.validate()
+    except SettingsError as exc:
+        raise SettingsError(f"{source}: {exc}") from None
     return settings
 
 

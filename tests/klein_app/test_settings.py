@@ -46,7 +46,7 @@ def test_round_trip_with_awkward_strings(tmp_path):
         ignore=["*.log", "!keep.log"],
         include=["~/.config/notes"],
         max_file_mb=2.5,
-        model="/models/m",
+        model=str(tmp_path),
         index_hidden=True,
     )
     save_settings(paths, s)
@@ -68,7 +68,11 @@ def test_unset_model_round_trips_as_none(tmp_path):
         {"folders": "/not/a/list"},
         {"index_hidden": 1},
         {"max_file_mb": 0},
-        {"colour": "blue"},
+        {"max_file_mb": float("nan")},
+        {"max_file_mb": float("inf")},
+        {"max_file_mb": -1.0},
+        {"max_file_mb": 1e12},
+        {"model": "/no/such/model/folder"},
     ],
 )
 def test_invalid_values_are_rejected_with_a_message(data):
@@ -81,3 +85,27 @@ def test_broken_toml_is_a_settings_error(tmp_path):
     Path(paths.config_file).write_text("folders = [", encoding="utf-8")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(paths)
+
+
+@pytest.mark.parametrize("text", ["max_file_mb = nan", "max_file_mb = 1e400", "max_file_mb = -inf"])
+def test_non_finite_numbers_in_the_file_are_refused(tmp_path, text):
+    paths = resolve_paths(str(tmp_path))
+    Path(paths.config_file).write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="max_file_mb must be a number above 0"):
+        load_settings(paths)
+
+
+def test_missing_model_folder_is_named(tmp_path):
+    paths = resolve_paths(str(tmp_path))
+    Path(paths.config_file).write_text(f'model = "{tmp_path / "gone"}"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="model folder .*gone does not exist"):
+        load_settings(paths)
+
+
+def test_unknown_keys_warn_and_are_ignored(tmp_path, caplog):
+    paths = resolve_paths(str(tmp_path))
+    Path(paths.config_file).write_text('colour = "blue"\nchunk_tokens = 64\n', encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        s = load_settings(paths)
+    assert s.chunk_tokens == 64
+    assert "unknown setting 'colour' (ignored)" in caplog.text
