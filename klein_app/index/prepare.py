@@ -40,16 +40,21 @@ class Prepared:
 def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool) -> Prepared:
     from klein_app.sources.readers import ReadError, read_document
 
+    from klein_app.sources.safe_read import NotRegularFile, ReadTimedOut, read_bounded
+
     cap = settings.max_file_bytes
     try:
-        with open(entry.path, "rb") as fh:
-            data = fh.read(cap + 1)
+        data = read_bounded(entry.path, cap)
     except FileNotFoundError:
         return Prepared(entry, "gone")
     except PermissionError:
         return Prepared(entry, "skipped", "permission denied")
     except IsADirectoryError:
         return Prepared(entry, "gone")
+    except NotRegularFile as exc:
+        return Prepared(entry, "skipped", str(exc))
+    except ReadTimedOut as exc:
+        return Prepared(entry, "error", str(exc))
     except OSError as exc:
         return Prepared(entry, "error", f"cannot read ({exc.strerror or exc})")
     if len(data) > cap:

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from klein_app.settings import Settings
+from klein_app.sources.safe_read import file_kind
 
 IGNORE_FILES = (".gitignore", ".kleinignore")
 ALWAYS_SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "__pycache__", ".klein-search"})
@@ -246,7 +247,7 @@ class Walker:
             yield Entry(shown, root, skip_reason="file name is not valid UTF-8")
             return
         if not stat.S_ISREG(st.st_mode):
-            yield Entry(shown, root, 0, st.st_mtime, skip_reason=f"not a regular file ({_kind(st.st_mode)})")
+            yield Entry(shown, root, 0, st.st_mtime, skip_reason=f"not a regular file ({file_kind(st.st_mode)})")
             return
         key = (st.st_dev, st.st_ino)
         first = visited.files.get(key)
@@ -274,24 +275,18 @@ def _anywhere(patterns: list[str]) -> list[str]:
 
 
 def _read_ignore_spec(folder: str):
+    from klein_app.sources.readers import ReadError
+    from klein_app.sources.safe_read import read_bounded
+
     lines: list[str] = []
     for name in IGNORE_FILES:
         try:
-            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
-                lines.extend(fh.read(1 << 20).splitlines())
-        except OSError:
+            # a .gitignore that is a FIFO must not block the walk
+            data = read_bounded(os.path.join(folder, name), 1 << 20, timeout=5.0)[: 1 << 20]
+        except (OSError, ReadError):
             continue
+        lines.extend(data.decode("utf-8", errors="replace").splitlines())
     return _spec(lines) if lines else None
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    return "special file"
 
 
 def _os_reason(exc: OSError) -> str:

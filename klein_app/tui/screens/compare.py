@@ -17,8 +17,9 @@ from klein_app.tui.widgets.preview import MAX_PREVIEW_BYTES
 
 
 def read_lines(path: str) -> list[str]:
-    with open(path, "rb") as fh:
-        raw = fh.read(MAX_PREVIEW_BYTES)
+    from klein_app.sources.safe_read import read_bounded
+
+    raw = read_bounded(path, MAX_PREVIEW_BYTES, timeout=2.0)[:MAX_PREVIEW_BYTES]
     return raw.decode("utf-8", errors="replace").splitlines()
 
 

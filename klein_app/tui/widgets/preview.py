@@ -32,12 +32,14 @@ def read_window(hit: Hit, context: int = 8) -> PreviewText:
     fallback = PreviewText(hit.path, hit.start_line, hit.text, hit.start_line, hit.end_line, False)
     if os.path.splitext(hit.path)[1].lower() in _NOT_PLAIN:
         return fallback
+    from klein_app.sources.readers import ReadError
+    from klein_app.sources.safe_read import read_bounded
+
     try:
-        if os.path.getsize(hit.path) > MAX_PREVIEW_BYTES:
-            return fallback
-        with open(hit.path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
+        raw = read_bounded(hit.path, MAX_PREVIEW_BYTES, timeout=2.0)  # a FIFO here must not hang the TUI
+    except (OSError, ReadError):
+        return fallback
+    if len(raw) > MAX_PREVIEW_BYTES:
         return fallback
     if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return fallback
