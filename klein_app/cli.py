@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from klein_app.index.memory import limit_malloc_arenas
 
     limit_malloc_arenas()  # before torch, the tokenizer and LanceDB start their threads
+    from klein_app.index.private import use_private_umask
+
+    use_private_umask()  # the index holds chunk text in plain text: nothing it writes is for other users
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

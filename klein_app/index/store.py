@@ -163,6 +163,9 @@ class Store:
             raise StoreError(f"no index for this model at {path}")
         try:
             path.mkdir(parents=True, exist_ok=True)
+            from klein_app.index.private import tighten
+
+            tighten(data_dir)
             meta = path / META_FILE
             if not meta.exists():
                 meta.write_text(
