@@ -172,7 +172,7 @@ class _Run:
     def _walk(self, paths):
         """Entries on disk, existing rows in scope, and the scopes (folders whose rows we own)."""
         roots = [os.path.abspath(os.path.expanduser(f)) for f in self.settings.folders]
-        walker = Walker(self.settings)
+        walker = self.walker = Walker(self.settings)
         visited = Visited()
         entries: dict[str, Entry] = {}
         existing: dict[str, dict] = {}
@@ -290,7 +290,8 @@ class _Run:
         q.put(_DONE)
 
     def _prepare(self, entry: Entry, old: dict | None, rechunk: bool) -> Prepared:
-        return prepare_file(entry, old, self.settings, self.model, rechunk)
+        check = not self.walker.opted_in(entry.path)
+        return prepare_file(entry, old, self.settings, self.model, rechunk, check_secrets=check)
 
     def _accept(self, item: Prepared, known: set, pending: list, ready: list) -> int:
         """Take a prepared file; returns how many of its chunks still need the model."""

@@ -13,6 +13,7 @@ Public API (used by indexer.py):
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,8 +38,9 @@ class Prepared:
     old: dict | None = None  # the files row before this run
 
 
-def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool) -> Prepared:
+def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool, *, check_secrets: bool = True) -> Prepared:
     from klein_app.sources.readers import ReadError, read_document
+    from klein_app.sources.secrets import find_secret
 
     from klein_app.sources.safe_read import NotRegularFile, ReadTimedOut, read_bounded
 
@@ -62,8 +64,16 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool)
     sha = hashlib.sha256(data).hexdigest()
     if old is not None and old["sha256"] == sha and old["status"] in ("indexed", "skipped") and not rechunk:
         return Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old)
+    if entry.real and os.path.realpath(entry.path) != entry.real:
+        # a link retargeted (or a folder swapped for a link) since the walk approved the path
+        return Prepared(entry, "error", "the path changed while being indexed; tried again on the next pass")
     try:
         doc = read_document(entry.path, data)
+        if check_secrets:
+            secret = find_secret(doc.text)
+            if secret:
+                return Prepared(entry, "skipped", secret + "; add the path to `include` to index it anyway",
+                                sha=sha, size=len(data))
         chunks = model.chunk(doc.text, settings.chunk_tokens, settings.overlap_tokens)
     except ReadError as exc:
         return Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))

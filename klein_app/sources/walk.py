@@ -16,7 +16,10 @@ exclude yield nothing: they are not bad input, and listing them would leak names
 with a skip_reason so `status` can say why.
 
 Symlinks are followed; a folder or file already reached by another path (loop, second link,
-hard link) is not walked again.
+hard link) is not walked again. A link's resolved target meets the secret and hidden rules as
+well as its own path, and a target outside every watched folder is refused unless
+follow_links_outside is on; such links yield an Entry with the reason (the link's name is the
+user's own, the target's is not shown).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ SECRET_PATTERNS = [
     ".env", ".env.*", ".env*", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore",
     "id_*", ".netrc", ".pgpass", ".git-credentials", ".pypirc", ".npmrc", "secring.*",
     "credentials", "credentials.json", "*.ovpn",
+    # environment and secret files by their usual names (env.production, deploy.env, secrets.txt)
+    "*.env", "env.production", "env.prod", "env.staging", "env.local", "env.development", ".envrc",
+    "secrets.*", "secret.*", "*.secret", "*.secrets", "passwords.*", "*_rsa", "*_dsa", "*_ecdsa", "*_ed25519",
     # keychains and password stores
     "*.keychain", "*.keychain-db", "Keychains/", ".password-store/", ".local/share/keyrings/",
     "*.kdbx", "*.kdb", "*.agilekeychain/", "*.opvault/", "*.1pif",
@@ -59,6 +65,7 @@ class Entry:
     size: int = 0
     mtime: float = 0.0
     skip_reason: str = ""
+    real: str = ""  # the resolved path the rules approved; a read that resolves elsewhere is refused
 
 
 @dataclass
@@ -101,6 +108,7 @@ class Walker:
                 patterns.append(inc)
         self.include_prefixes = prefixes
         self.include = _spec(patterns) if patterns else None
+        self.watched = [os.path.realpath(os.path.expanduser(f)) for f in settings.folders]
 
     # --- rules -----------------------------------------------------------------------------
 
@@ -133,6 +141,27 @@ class Walker:
             verdict = level.spec.check_file(key[len(level.prefix) :]).include
             if verdict is not None:
                 return "ignored" if verdict else None
+        return None
+
+    def opted_in(self, path: str) -> bool:
+        """Whether `include` names this file, so even secret-looking content is indexed."""
+        has_rules = bool(self.include_prefixes) or self.include is not None
+        return bool(has_rules and self._included(os.path.abspath(path), False))
+
+    def link_rule(self, root: str, path: str, is_dir: bool) -> str | None:
+        """Why a symlink may not be followed: its target, resolved, meets the deny rules too."""
+        real = os.path.realpath(path)
+        if (self.include_prefixes or self.include is not None) and self._included(real, is_dir):
+            return None
+        if self.secrets.match_file(real.lstrip("/") + ("/" if is_dir else "")):
+            return "symlink to a secret file or folder"
+        home = next((w for w in [os.path.realpath(root)] + self.watched if _under(real, w)), None)
+        if not self.settings.index_hidden:
+            below = os.path.relpath(real, home) if home else real.lstrip("/")
+            if any(part.startswith(".") and part not in (".", "..") for part in below.split(os.sep)):
+                return "symlink to a hidden file or folder"
+        if home is None and not self.settings.follow_links_outside:
+            return "symlink to outside the watched folders (follow_links_outside is off)"
         return None
 
     def excluded(self, root: str, path: str) -> str | None:
@@ -170,7 +199,12 @@ class Walker:
             except OSError:
                 return
             if not stat.S_ISDIR(st.st_mode):
-                yield from self._file_entry(root, start, st, visited, is_link=os.path.islink(start))
+                is_link = os.path.islink(start)
+                why = self.link_rule(root, start, False) if is_link else None
+                if why:
+                    yield Entry(display_path(start)[0], root, skip_reason=why)
+                else:
+                    yield from self._file_entry(root, start, st, visited, is_link=is_link)
                 return
         levels = self._levels_for(root, start)
         try:
@@ -228,6 +262,11 @@ class Walker:
                 is_dir = stat.S_ISDIR(st.st_mode)
                 if self._rule(path, rel, de.name, is_dir, levels):
                     continue
+                if is_link:
+                    why = self.link_rule(root, path, is_dir)
+                    if why:
+                        yield Entry(shown, root, skip_reason=why)
+                        continue
                 if is_dir:
                     key = (st.st_dev, st.st_ino)
                     if key in visited.dirs:
@@ -261,7 +300,11 @@ class Walker:
             reason = f"larger than {self.settings.max_file_mb:g} MB"
             yield Entry(shown, root, st.st_size, st.st_mtime, skip_reason=reason)
             return
-        yield Entry(shown, root, st.st_size, st.st_mtime)
+        yield Entry(shown, root, st.st_size, st.st_mtime, real=os.path.realpath(path))
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _anywhere(patterns: list[str]) -> list[str]:
