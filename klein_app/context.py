@@ -114,6 +114,12 @@ class AppContext:
         with self._lock:
             self._query_pair = None
 
+    def forget_index_store(self) -> None:
+        """Drop the writer's store (after its folder was set aside); the next use opens it anew."""
+        with self._lock:
+            self._index_store = None
+            self._query_pair = None
+
     # --- settings ----------------------------------------------------------------------------
 
     def save_settings(self) -> None:

@@ -109,19 +109,9 @@ def _human_bytes(n: int) -> str:
 
 def _run_index(ctx, args, paths=None, rebuild=False):
     from klein_app.index.indexer import index_paths
-    from klein_app.index.store import StoreError, set_aside
 
     try:
-        try:
-            ctx.index_store
-        except StoreError:
-            if not rebuild:
-                raise
-            m = ctx.index_model
-            moved = set_aside(ctx.paths.data_dir, m.dim, m.fingerprint)
-            if moved is not None and not args.json:
-                print(f"moved the unreadable index aside to {moved}", file=sys.stderr)
-            ctx._index_store = None
+        # a damaged index is set aside and rebuilt inside (klein_app.index.heal); report.repairs says so
         return index_paths(ctx, paths, progress=_progress(args), rebuild=rebuild)
     except Exception as exc:
         err = _translate(exc)
@@ -140,7 +130,7 @@ def _report_text(report) -> str:
     line = ", ".join(parts) + (
         f"; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused, in {report.seconds:.1f} s"
     )
-    notes = []
+    notes = [f"repaired: {line}" for line in report.repairs]
     if report.errors:
         notes.append(f"{report.errors} file(s) could not be read (see `klein-search files --skipped`)")
     if report.repaired:
@@ -275,8 +265,7 @@ def cmd_watch(args) -> int:
             print(f"[{time.strftime('%H:%M:%S')}] {ev.message}", file=stream, flush=True)
 
     try:
-        ctx.index_model
-        ctx.index_store
+        ctx.index_model  # a damaged index is repaired by the watcher's first pass
         watcher = Watcher(ctx, on_event=on_event, force_polling=args.polling)
         watcher.start()
     except Exception as exc:
@@ -309,10 +298,12 @@ def _open_for_reading(ctx):
 
 def collect_status(ctx) -> dict:
     """What `status` shows, as plain data (the TUI's folder screen can use it too)."""
-    from klein_app.index.store import active_generation
+    from klein_app.index.store import active_generation, read_pointer
 
     store = _open_for_reading(ctx)
     active = active_generation(ctx.paths.data_dir) or {}
+    _record, pointer_problem = read_pointer(ctx.paths.data_dir)
+    problems = [f"{pointer_problem}; `klein-search index` or `klein-search doctor` repairs it"] if pointer_problem else []
     rows = store.list_files() if store is not None else []
     folders = []
     for f in ctx.settings.folders:
@@ -348,6 +339,7 @@ def collect_status(ctx) -> dict:
         "chunk_tokens": ctx.settings.chunk_tokens,
         "overlap_tokens": ctx.settings.overlap_tokens,
         "disk_bytes": store.disk_bytes() if store is not None else 0,
+        "problems": problems,
     }
 
 
@@ -386,6 +378,8 @@ def cmd_status(args) -> int:
         state = "" if f["exists"] else "  MISSING"
         print(f"folder   {f['path']}: {f['files']} files, {f['chunks']} chunks, {f['skipped']} skipped{state}")
     print(f"total    {st['files']} files, {st['chunks']} chunks, {len(st['skipped'])} skipped")
+    for problem in st["problems"]:
+        print(f"problem  {problem}")
     for s in st["skipped"][:50]:
         print(f"  skipped {s['path']!s}: {s['reason']}")
     if len(st["skipped"]) > 50:

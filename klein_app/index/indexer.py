@@ -56,15 +56,37 @@ class IndexReport:
     repaired: int = 0
     errors: int = 0
     missing_folders: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)  # what was damaged and how it was repaired, one line each
     swapped: bool = False
     stopped: bool = False
 
 
 def index_paths(ctx, paths=None, progress=None, *, stop: threading.Event | None = None, rebuild: bool = False) -> IndexReport:
+    """Raises StoreError subclasses only for the index's own failures: DiskError (full or read-only disk;
+    nothing lost) and BrokenIndex (damaged mid-run; the next run, or this one with rebuild, repairs it)."""
+    from klein_app.index.heal import classify_failure, heal_for_writing
     from klein_app.index.lock import writer_lock
+    from klein_app.index.store import BrokenIndex
 
     with writer_lock(ctx):
-        return _Run(ctx, progress, stop).run(paths, rebuild)
+        for attempt in (1, 2):
+            repairs = heal_for_writing(ctx, rebuild=rebuild or attempt == 2)
+            run = _Run(ctx, progress, stop)
+            run.report.repairs = repairs
+            try:
+                return run.run(paths, rebuild)
+            except Exception as exc:
+                failure = classify_failure(exc, ctx.index_store.path)
+                if failure is None:
+                    raise
+                if isinstance(failure, BrokenIndex) and rebuild and attempt == 1:
+                    # damage found only by reading: --rebuild sets the folder aside and starts clean
+                    from klein_app.index.store import set_aside
+
+                    set_aside(ctx.data_dir, ctx.index_model.dim, ctx.index_model.fingerprint)
+                    ctx.forget_index_store()
+                    continue
+                raise failure from exc
 
 
 class _Run:
@@ -89,12 +111,12 @@ class _Run:
     # --- orchestration -------------------------------------------------------------------
 
     def run(self, paths, rebuild: bool) -> IndexReport:
-        from klein_app.index.store import active_generation, set_active
+        from klein_app.index.store import read_pointer, set_active
 
         store = self.store
         if not store.reconciled:
             self.report.repaired = len(store.reconcile())
-        if active_generation(self.ctx.data_dir) is None:
+        if read_pointer(self.ctx.data_dir)[0] is None:
             # nothing older to keep answering: queries see this index grow as it is built
             set_active(self.ctx.data_dir, store, self.settings.model, self.model.name)
         meta = store.read_meta()
@@ -158,9 +180,9 @@ class _Run:
         return self.report
 
     def _maybe_swap(self) -> None:
-        from klein_app.index.store import active_generation, drop_generations, set_active
+        from klein_app.index.store import drop_generations, read_pointer, set_active
 
-        active = active_generation(self.ctx.data_dir)
+        active = read_pointer(self.ctx.data_dir)[0]
         if active is None or active.get("generation") != self.store.path.name:
             set_active(self.ctx.data_dir, self.store, self.settings.model, self.model.name)
             self.report.swapped = True

@@ -13,7 +13,13 @@ Public API:
     store.fingerprint, store.dim, store.path
     active_generation(data_dir) -> dict | None, set_active(data_dir, store, model_spec)
     set_aside(data_dir, dim, fingerprint) -> Path | None   moves a broken generation aside
-    sql_str(s) -> SQL string literal; StoreError for an unreadable index
+    read_pointer(data_dir) -> (record | None, problem | None);  infer_active(data_dir) -> record | None
+    read_meta_file(gen_dir) -> (meta, problem | None);  verify_readable(path, files, chunks)
+    sql_str(s) -> SQL string literal; StoreError for an unreadable index, BrokenIndex for a damaged one
+
+Opening checks what a reader relies on: meta.json (rewritten when malformed: the folder name is the
+hash of fingerprint and dim), the schema, and that every data file is readable (BrokenIndex).
+store.repairs lists, one line each, what opening repaired.
 
 Writes come from one process at a time (index.lock guards that); readers may open any time.
 A file's chunks are written before its files row, so a files row is the commit marker of
@@ -50,6 +56,13 @@ FTS_BUILD_MB = 64
 
 class StoreError(Exception):
     """The index cannot be opened or read; the message says how to repair it."""
+
+
+class BrokenIndex(StoreError):
+    """A generation's tables are damaged (a missing or unreadable data file, a bad manifest).
+
+    The index is a cache of the files: a writer sets the generation aside and rebuilds it.
+    """
 
 
 def files_schema():
@@ -97,12 +110,111 @@ def generation_name(fingerprint: str, dim: int) -> str:
     return "g-" + hashlib.sha256(f"{fingerprint}|{dim}".encode()).hexdigest()[:16]
 
 
-def active_generation(data_dir: Path) -> dict | None:
-    """The generation queries should use: {generation, fingerprint, dim, model, model_name}."""
+def read_pointer(data_dir: Path) -> tuple[dict | None, str | None]:
+    """active.json as written by set_active, and what is wrong with it (None when sound or absent)."""
+    path = Path(data_dir) / INDEX_DIR / ACTIVE_FILE
     try:
-        return json.loads((Path(data_dir) / INDEX_DIR / ACTIVE_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as exc:
+        return None, f"{ACTIVE_FILE} is unreadable ({_one_line(exc)})"
+    problem = _record_problem(record)
+    if problem:
+        return None, f"{ACTIVE_FILE} is malformed ({problem})"
+    if not (Path(data_dir) / INDEX_DIR / record["generation"]).is_dir():
+        return None, f"{ACTIVE_FILE} points at {record['generation']}, which does not exist"
+    return record, None
+
+
+def _record_problem(record) -> str | None:
+    if not isinstance(record, dict):
+        return f"a {type(record).__name__}, not an object"
+    for key, kind in (("generation", str), ("fingerprint", str), ("dim", int)):
+        value = record.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"{key} is {value!r}"
+    if record["dim"] <= 0 or record["generation"] != generation_name(record["fingerprint"], record["dim"]):
+        return "its generation does not match its fingerprint and dim"
+    for key in ("model", "model_name"):
+        if record.get(key) is not None and not isinstance(record.get(key), str):
+            return f"{key} is {record.get(key)!r}"
+    return None
+
+
+def read_meta_file(gen_dir: Path) -> tuple[dict, str | None]:
+    """A generation's meta.json and what is wrong with it (None when sound)."""
+    try:
+        meta = json.loads((Path(gen_dir) / META_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, f"{META_FILE} is missing"
+    except (OSError, ValueError) as exc:
+        return {}, f"{META_FILE} is unreadable ({_one_line(exc)})"
+    if not isinstance(meta, dict):
+        return {}, f"{META_FILE} is a {type(meta).__name__}, not an object"
+    if not _describes(meta, Path(gen_dir).name):
+        fp, dim = meta.get("fingerprint"), meta.get("dim")
+        return meta, f"{META_FILE} does not describe this generation (fingerprint {fp!r}, dim {dim!r})"
+    chunking = meta.get("chunking")
+    if chunking is not None and not (isinstance(chunking, list) and all(isinstance(c, int) for c in chunking)):
+        meta = dict(meta, chunking=None)
+        return meta, f"{META_FILE} has a malformed chunking ({chunking!r})"
+    return meta, None
+
+
+def infer_active(data_dir: Path) -> dict | None:
+    """The generation a missing or broken active.json most likely meant: a complete one, the newest first."""
+    index_dir = Path(data_dir) / INDEX_DIR
+    best = None
+    try:
+        children = list(index_dir.iterdir())
+    except OSError:
         return None
+    for child in children:
+        if not (child.name.startswith("g-") and child.is_dir()):
+            continue
+        meta, _problem = read_meta_file(child)
+        if not _describes(meta, child.name):
+            meta = _identify(child)
+            if meta is None:
+                continue
+        rank = (bool(meta.get("complete")), float(meta.get("created_at") or 0))
+        if best is None or rank > best[0]:
+            best = (rank, child.name, meta)
+    if best is None:
+        return None
+    _, name, meta = best
+    return {"generation": name, "fingerprint": meta["fingerprint"], "dim": meta["dim"],
+            "model": meta.get("model"), "model_name": meta.get("model_name", ""), "inferred": True}
+
+
+def _describes(meta: dict, name: str) -> bool:
+    fp, dim = meta.get("fingerprint"), meta.get("dim")
+    return isinstance(fp, str) and isinstance(dim, int) and not isinstance(dim, bool) and generation_name(fp, dim) == name
+
+
+def _identify(gen_dir: Path) -> dict | None:
+    """fingerprint and dim read from the tables themselves, for a generation whose meta.json is lost."""
+    try:
+        import lancedb
+
+        chunks = lancedb.connect(str(gen_dir)).open_table(CHUNKS)
+        dim = chunks.schema.field("vector").type.list_size
+        rows = chunks.search().select(["model_fingerprint"]).limit(1).to_arrow().column(0).to_pylist()
+    except Exception:
+        return None
+    meta = {"fingerprint": rows[0], "dim": dim} if rows else {}
+    return meta if _describes(meta, gen_dir.name) else None
+
+
+def active_generation(data_dir: Path) -> dict | None:
+    """The generation queries should use: {generation, fingerprint, dim, model, model_name}.
+
+    A missing or malformed active.json never means "no index" while a generation is on disk: the
+    best candidate is returned with "inferred": True, and a writer rewrites the pointer.
+    """
+    record, _problem = read_pointer(data_dir)
+    return record if record is not None else infer_active(data_dir)
 
 
 def set_active(data_dir: Path, store: "Store", model_spec: str | None, model_name: str = "") -> None:
@@ -113,12 +225,20 @@ def set_active(data_dir: Path, store: "Store", model_spec: str | None, model_nam
         "dim": store.dim,
         "model": model_spec,
         "model_name": model_name,
-        "activated_at": time.time(),
     }
-    index_dir = Path(data_dir) / INDEX_DIR
-    tmp = index_dir / (ACTIVE_FILE + ".tmp")
+    write_pointer(data_dir, record)
+
+
+def write_pointer(data_dir: Path, record: dict) -> None:
+    record = {k: v for k, v in record.items() if k != "inferred"}
+    record["activated_at"] = time.time()
+    _write_json(Path(data_dir) / INDEX_DIR / ACTIVE_FILE, record)
+
+
+def _write_json(path: Path, record: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(tmp, index_dir / ACTIVE_FILE)
+    os.replace(tmp, path)  # atomic: a reader sees the old file or the new one
 
 
 def drop_generations(data_dir: Path, keep: str) -> list[str]:
@@ -153,6 +273,7 @@ class Store:
         self.files_table = files_table
         self.chunks_table = chunks_table
         self.reconciled = False
+        self.repairs: list[str] = []  # one line per repair made while opening (said by the indexer)
 
     @classmethod
     def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> "Store":
@@ -161,17 +282,21 @@ class Store:
         path = Path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
         if not path.exists() and not create:
             raise StoreError(f"no index for this model at {path}")
+        repairs = []
         try:
             path.mkdir(parents=True, exist_ok=True)
             from klein_app.index.private import tighten
 
             tighten(data_dir)
-            meta = path / META_FILE
-            if not meta.exists():
-                meta.write_text(
-                    json.dumps({"fingerprint": fingerprint, "dim": dim, "created_at": time.time()}),
-                    encoding="utf-8",
-                )
+            meta, problem = read_meta_file(path)
+            if problem:
+                # the folder name is the hash of (fingerprint, dim): the caller's pair is the truth
+                fixed = {k: v for k, v in meta.items() if k not in ("fingerprint", "dim")}
+                fixed.update(fingerprint=fingerprint, dim=dim)
+                fixed.setdefault("created_at", time.time())
+                _write_json(path / META_FILE, fixed)
+                if problem != f"{META_FILE} is missing":
+                    repairs.append(f"{problem}; rewrote it")
             # interval 0: every read sees the latest committed version, so a search run while
             # another process indexes always reflects the newest writes
             # bounded caches: LanceDB's defaults (GiBs) let a long-running watcher grow without end
@@ -187,16 +312,14 @@ class Store:
                 db.open_table(CHUNKS) if CHUNKS in names else db.create_table(CHUNKS, schema=chunks_schema(dim))
             )
             _check_schema(chunks, dim, path)
-            files.count_rows()
-            chunks.count_rows()
         except StoreError:
             raise
         except Exception as exc:  # lance raises a variety of OSError/RuntimeError/ValueError
-            raise StoreError(
-                f"the index at {path} cannot be opened ({_one_line(exc)}); "
-                "run `klein-search index --rebuild` to set it aside and rebuild"
-            ) from exc
-        return cls(path, dim, fingerprint, db, files, chunks)
+            raise _broken(path, exc) from exc
+        verify_readable(path, files, chunks)
+        store = cls(path, dim, fingerprint, db, files, chunks)
+        store.repairs = repairs
+        return store
 
     @classmethod
     def open_active(cls, data_dir: Path | str) -> "Store | None":
@@ -236,17 +359,12 @@ class Store:
         return set(tbl.column("chunk_hash").to_pylist())
 
     def read_meta(self) -> dict:
-        try:
-            return json.loads((self.path / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        return read_meta_file(self.path)[0]
 
     def update_meta(self, **fields) -> None:
         meta = self.read_meta()
-        meta.update(fields)
-        tmp = self.path / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path / META_FILE)
+        meta.update(fields, fingerprint=self.fingerprint, dim=self.dim)
+        _write_json(self.path / META_FILE, meta)
 
     def file_chunks(self, path: str, with_vectors: bool = False) -> list[dict]:
         q = self.chunks_table.search().where(f"path = {sql_str(path)}").limit(None)
@@ -401,6 +519,22 @@ class Store:
         """Compact fragments, fold new rows into indices, prune old versions."""
         for table in (self.chunks_table, self.files_table):
             table.optimize(cleanup_older_than=KEEP_OLD_VERSIONS)
+
+
+def verify_readable(path: Path, files, chunks) -> None:
+    """Every data file of both tables can be read: a projected scan of one small column opens each
+    fragment (a missing or truncated data file fails here, not in the middle of a search)."""
+    try:
+        files.search().select(["n_chunks"]).limit(None).to_arrow()
+        chunks.search().select(["chunk_index"]).limit(None).to_arrow()
+    except Exception as exc:
+        raise _broken(path, exc) from exc
+
+
+def _broken(path: Path, exc: Exception) -> BrokenIndex:
+    return BrokenIndex(
+        f"the index at {path} is damaged ({_one_line(exc)}); `klein-search index` rebuilds it from your files"
+    )
 
 
 def _check_schema(chunks, dim: int, path: Path) -> None:

@@ -267,8 +267,13 @@ class Watcher:
                     last_full = time.monotonic()
                 self._emit("indexed", _summary(report), report=report)
             except Exception as exc:  # the watcher must outlive one bad batch
+                from klein_app.index.store import StoreError
+
                 self._emit("error", f"indexing failed: {_one_line(exc)}")
                 time.sleep(min(5.0, self.max_wait_s))
+                if isinstance(exc, StoreError):
+                    # a full disk or a damaged index: the batch is tried again (and resumes once there is room)
+                    self._request(None if kind == "full" else paths)
             finally:
                 with self._cond:
                     self._busy = False
@@ -339,7 +344,8 @@ def _summary(report) -> str:
         parts.append(f"{report.skipped} skipped")
     if report.missing_folders:
         parts.append(f"{len(report.missing_folders)} folder(s) missing")
-    return ", ".join(parts) + f" in {report.seconds:.1f} s"
+    text = ", ".join(parts) + f" in {report.seconds:.1f} s"
+    return "; ".join([text] + [f"repaired: {line}" for line in report.repairs])
 
 
 def _one_line(exc: Exception) -> str:

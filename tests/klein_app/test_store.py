@@ -2,7 +2,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from klein_app.index.store import Store, StoreError, active_generation, chunks_schema, set_active, set_aside
+from klein_app.index.store import BrokenIndex, Store, StoreError, active_generation, chunks_schema, set_active, set_aside
 
 DIM = 4
 
@@ -100,7 +100,7 @@ def test_generations_and_active_pointer(tmp_path):
     old = Store.open(tmp_path, DIM, "model-a")
     new = Store.open(tmp_path, 8, "model-b")
     assert old.path != new.path
-    assert active_generation(tmp_path) is None
+    assert active_generation(tmp_path)["inferred"]  # no pointer yet: never "no index" while one is on disk
     set_active(tmp_path, old, "/models/a", "a")
     assert Store.open_active(tmp_path).path == old.path
     set_active(tmp_path, new, None, "b")
@@ -112,7 +112,7 @@ def test_corrupt_index_gives_a_clear_error_and_can_be_set_aside(tmp_path):
     s.write_files([file_row("/r/a", 1, "a")], chunk_table("/r/a", 1, "a"))
     for manifest in (s.path / "chunks.lance" / "_versions").iterdir():
         manifest.write_bytes(b"garbage")
-    with pytest.raises(StoreError, match="index --rebuild"):
+    with pytest.raises(BrokenIndex, match="is damaged .*`klein-search index` rebuilds it"):
         Store.open(tmp_path, DIM, "fp")
     moved = set_aside(tmp_path, DIM, "fp")
     assert moved.exists() and not s.path.exists()
