@@ -16,7 +16,7 @@ __all__ = ["UserError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from klein_app.commands import index_cmds, model_cmds, query_cmds
+    from klein_app.commands import doctor_cmds, index_cmds, model_cmds, query_cmds
 
     parser = argparse.ArgumentParser(
         prog="klein-search",
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"klein-search {__version__}")
     parser.add_argument("--db", metavar="DIR", help="index and config folder (overrides KLEIN_SEARCH_HOME)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (index_cmds, query_cmds, model_cmds):
+    for module in (index_cmds, query_cmds, model_cmds, doctor_cmds):
         module.register(sub)
     return parser
 

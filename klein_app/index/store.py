@@ -289,7 +289,7 @@ class Store:
 
             tighten(data_dir)
             meta, problem = read_meta_file(path)
-            if problem:
+            if problem and create:  # readers never write; a writer's open repairs
                 # the folder name is the hash of (fingerprint, dim): the caller's pair is the truth
                 fixed = {k: v for k, v in meta.items() if k not in ("fingerprint", "dim")}
                 fixed.update(fingerprint=fingerprint, dim=dim)
@@ -458,6 +458,14 @@ class Store:
         A file counts as indexed only when its files row says `indexed` and exactly n_chunks
         chunks carry its path and sha256. Anything else loses its rows and is indexed again.
         """
+        bad = self.inconsistent_paths()
+        if bad:
+            self.remove_paths(bad)
+        self.reconciled = True
+        return bad
+
+    def inconsistent_paths(self) -> list[str]:
+        """Paths whose files row and chunks disagree (the check behind reconcile(); writes nothing)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -495,9 +503,6 @@ class Store:
         for p, (sha, n) in marker.items():
             if n and p not in seen:
                 bad.add(p)
-        if bad:
-            self.remove_paths(sorted(bad))
-        self.reconciled = True
         return sorted(bad)
 
     # --- upkeep --------------------------------------------------------------------------
