@@ -89,7 +89,7 @@ def main() -> int:
 
     from klein_app.context import AppContext
     from klein_app.index.indexer import index_paths
-    from klein_app.index.progress import TerminalBar
+    from klein_app.index.progress import progress_reporter
     from klein_app.settings import Settings, resolve_paths
 
     tmp = Path(tempfile.mkdtemp(prefix="klein-bench-"))
@@ -119,10 +119,11 @@ def main() -> int:
     ctx.index_store  # importing lancedb is start-up cost, not indexing throughput
     startup = time.perf_counter() - t0
 
-    bar = TerminalBar(sys.stderr) if sys.stderr.isatty() else None
+    bar = progress_reporter(sys.stderr)
     t0 = time.perf_counter()
     first = index_paths(ctx, progress=bar)
     wall = time.perf_counter() - t0
+    bar.close()
 
     t0 = time.perf_counter()
     again = index_paths(ctx)

@@ -19,12 +19,14 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from klein_app.errors import UserError
+
 APP_NAME = "klein-search"
 CONFIG_NAME = "config.toml"
 HOME_ENV = "KLEIN_SEARCH_HOME"
 
 
-class SettingsError(Exception):
+class SettingsError(UserError):
     """The config file cannot be read or holds invalid values."""
 
 

@@ -30,6 +30,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from klein_app.errors import UserError
+
 # LanceDB's native logger prints every k-means warning of an ANN build to the user's terminal;
 # only errors are the user's business. Set before lancedb's first import, and only if unset.
 os.environ.setdefault("LANCEDB_LOG", "error")
@@ -48,7 +50,7 @@ METADATA_CACHE_BYTES = 64 << 20
 FTS_BUILD_MB = 64
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """The index cannot be opened or read; the message says how to repair it."""
 
 

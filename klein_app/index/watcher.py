@@ -25,7 +25,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from klein_app.index.folders import watched_roots
 from klein_app.index.progress import ProgressEvent
+from klein_app.pathutil import is_under
 from klein_app.sources.walk import ALWAYS_SKIP_DIRS, IGNORE_FILES
 
 FULL_PASS_ABOVE = 2000  # more changed paths than this in one batch: walk everything instead
@@ -129,7 +131,7 @@ class Watcher:
     # --- observers ---------------------------------------------------------------------------
 
     def _roots(self) -> list[str]:
-        return [os.path.abspath(os.path.expanduser(f)) for f in self.ctx.settings.folders]
+        return watched_roots(self.ctx.settings.folders)
 
     def sync_folders(self) -> None:
         with self._obs_lock:
@@ -185,7 +187,7 @@ class Watcher:
 
     def _wanted(self, path: str) -> bool:
         data_dir = str(self.ctx.paths.data_dir)
-        if path == data_dir or path.startswith(data_dir.rstrip("/") + "/"):
+        if is_under(path, data_dir):
             return False  # our own writes, when the index lives inside a watched folder
         return not any(part in ALWAYS_SKIP_DIRS for part in path.split(os.sep))
 

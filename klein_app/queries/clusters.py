@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.kmeans import fit_kmeans
 from klein_app.queries.labels import ctfidf_labels
 from klein_app.queries.vectors import file_vectors, read_chunks
@@ -51,7 +52,7 @@ class Cluster:
 class Clustering:
     clusters: list[Cluster]
     k: int
-    chosen_by: str  # "given", "silhouette", "sqrt rule" or "too few files"
+    chosen_by: str  # "given", "capped", "silhouette", "sqrt rule" or "too few files"
 
 
 def clusters(store, *, n: int | None = None, seed: int = 0) -> list[Cluster]:
@@ -61,7 +62,7 @@ def clusters(store, *, n: int | None = None, seed: int = 0) -> list[Cluster]:
 
 def cluster_files(store, *, n: int | None = None, seed: int = 0) -> Clustering:
     if n is not None and n < 1:
-        raise ValueError("the number of clusters must be at least 1")
+        raise BadParameterError("the number of clusters must be at least 1")
     files = file_vectors(store)
     if not files.paths:
         return Clustering([], 0, "given" if n else "too few files")

@@ -71,18 +71,18 @@ def test_index_of_given_paths(capsys, db, corpus, tmp_path):
 
 def test_user_errors_are_one_line(capsys, db, tmp_path, corpus):
     code, out, err = run(capsys, "--db", str(db), "index")
-    assert code == 2 and "no folders are watched" in err and "Traceback" not in err
+    assert code == 1 and "no folders are watched" in err and "Traceback" not in err
     code, out, err = run(capsys, "--db", str(db), "add", str(tmp_path / "nope"))
-    assert code == 2 and "not a folder" in err
+    assert code == 1 and "not a folder" in err
     code, out, err = run(capsys, "--db", str(db), "remove", str(tmp_path / "nope"))
-    assert code == 2 and "not a watched folder" in err
+    assert code == 1 and "not a watched folder" in err
 
 
 def test_bad_model_is_a_clear_error(capsys, tmp_path, corpus):
     db = tmp_path / "db2"
     save_settings(resolve_paths(str(db)), Settings(model=str(tmp_path / "no-model")))
     code, _, err = run(capsys, "--db", str(db), "add", str(corpus))
-    assert code == 2 and "cannot load the model" in err
+    assert code == 1 and "cannot load the model" in err
 
 
 def test_locked_index_is_a_clear_error(capsys, db, corpus):
@@ -93,7 +93,7 @@ def test_locked_index_is_a_clear_error(capsys, db, corpus):
     holder = open_context(str(db))
     with hold_index(holder):
         code, _, err = run(capsys, "--db", str(db), "index")
-    assert code == 2 and "another klein-search process" in err
+    assert code == 1 and "another klein-search process" in err
 
 
 def test_corrupt_index_error_and_rebuild(capsys, db, corpus):
@@ -104,9 +104,9 @@ def test_corrupt_index_error_and_rebuild(capsys, db, corpus):
     for manifest in (gen / "files.lance" / "_versions").iterdir():
         manifest.write_bytes(b"garbage")
     code, _, err = run(capsys, "--db", str(db), "status")
-    assert code == 2 and "index --rebuild" in err
+    assert code == 1 and "index --rebuild" in err
     code, _, err = run(capsys, "--db", str(db), "index")
-    assert code == 2 and "index --rebuild" in err
+    assert code == 1 and "index --rebuild" in err
     report = run_json(capsys, "--db", str(db), "index", "--rebuild")
     assert report["indexed"] == 2
     assert any(p.name.startswith("broken-") for p in (db / "index").iterdir())  # kept, not deleted

@@ -56,8 +56,7 @@ def test_a_second_writer_is_refused_while_watching(watched, make_ctx):
     ctx, root, w, events = watched
     from klein_app.context import AppContext
 
-    other = AppContext(ctx.paths, ctx.settings)
-    other._index_model = ctx.index_model
+    other = AppContext(ctx.paths, ctx.settings, model=ctx.index_model)
     with pytest.raises(IndexBusy, match="another klein-search process"):
         index_paths(other)
 
