@@ -111,4 +111,7 @@ def cmd_train(args) -> int:
         from trainer.run import main as train_main
     except ImportError as exc:
         raise UserError(f"the trainer needs the 'train' extra: pip install 'klein-search[train]' ({exc})") from exc
-    return int(train_main(args.rest) or 0)
+    try:
+        return int(train_main(args.rest) or 0)
+    except SystemExit as exc:  # the trainer's argparse (--help, a missing --data): its code is ours
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
