@@ -165,6 +165,7 @@ def dump_toml(settings: Settings, existing: str | None = None) -> str:
             doc = tomlkit.parse(existing)
         except tomlkit.exceptions.TOMLKitError as exc:
             raise SettingsError(f"the config file is not valid TOML, so it is not rewritten: {exc}") from exc
+    current = doc.unwrap()
     for key, value in asdict(settings).items():
         if value is None:
             if key in doc:
@@ -172,7 +173,7 @@ def dump_toml(settings: Settings, existing: str | None = None) -> str:
             elif existing is None:
                 doc.add(tomlkit.comment(f'{key} = ""  (unset: the bundled model)'))
             continue
-        if key in doc and doc[key].unwrap() == value:
+        if key in current and current[key] == value:
             continue  # unchanged: keep its formatting
         if key not in doc and existing is not None and value == getattr(_DEFAULTS, key):
             continue  # a default the user's file leaves out stays out

@@ -158,3 +158,27 @@ def test_remove_while_another_process_writes_is_deferred(capsys, db, corpus):
     ctx = open_context(str(db))
     index_paths(ctx)  # what the running writer's next full pass does
     assert run_json(capsys, "--db", str(db), "status")["files"] == 0
+
+
+def test_adding_a_parent_keeps_the_watched_subfolder_and_removing_it_keeps_the_subfolders_files(
+    capsys, db, tmp_path, make_corpus
+):
+    parent = make_corpus(tmp_path / "docs", {"top.md": "top level notes\n", "sub/inner.md": "inner notes\n"})
+    sub = str((parent / "sub").resolve())
+    run_json(capsys, "--db", str(db), "add", sub)
+    added = run_json(capsys, "--db", str(db), "add", str(parent))
+    assert added["folders"] == [sub, str(parent.resolve())]  # the subfolder stays in the config
+    status = run_json(capsys, "--db", str(db), "status")
+    assert status["files"] == 2  # each file indexed once, though two watched folders hold inner.md
+    run_json(capsys, "--db", str(db), "remove", str(parent))
+    status = run_json(capsys, "--db", str(db), "status")
+    assert [f["path"] for f in status["folders"]] == [sub]
+    assert status["files"] == 1 and status["folders"][0]["files"] == 1  # inner.md is still indexed
+
+
+def test_add_and_remove_keep_comments_in_the_config(capsys, db, corpus):
+    config = db / "config.toml"
+    config.write_text("# where my notes are\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    run_json(capsys, "--db", str(db), "add", "--no-index", str(corpus))
+    run_json(capsys, "--db", str(db), "remove", str(corpus))
+    assert config.read_text(encoding="utf-8").startswith("# where my notes are\n")
