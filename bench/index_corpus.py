@@ -86,7 +86,6 @@ def main() -> int:
     limit_malloc_arenas()  # as `klein-search` does at start-up
 
     import klein_model
-
     from klein_app.context import AppContext
     from klein_app.index.indexer import index_paths
     from klein_app.index.progress import progress_reporter
@@ -116,7 +115,7 @@ def main() -> int:
     ctx = AppContext(resolve_paths(str(db)), settings)
     model = ctx.index_model  # the indexer's own instance, reused for the raw-encode baseline
     t0 = time.perf_counter()
-    ctx.index_store  # importing lancedb is start-up cost, not indexing throughput
+    ctx.open_index()  # importing lancedb is start-up cost, not indexing throughput
     startup = time.perf_counter() - t0
 
     bar = progress_reporter(sys.stderr)

@@ -9,6 +9,7 @@ Public API:
                               was ever indexed. The one answer to "which store do queries read".
     ctx.index_model, ctx.index_store
                               the pair the indexer writes: the configured model and its generation
+    ctx.open_index()          load the indexer's pair now: (index_model, index_store)
     ctx.loaded_index_store    the indexer's store if opened already, else None (never opens one)
     ctx.forget_index_store()  drop the cached indexer store (after its folder was moved aside)
     ctx.writer_state          this context's writer-lock state (see klein_app.index.lock)
@@ -28,7 +29,6 @@ import threading
 from pathlib import Path
 
 from klein_app.settings import Paths, Settings, load_settings, resolve_paths, save_settings
-
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ class AppContext:
                 m = self.index_model
                 self._index_store = Store.open(self.paths.data_dir, m.dim, m.fingerprint)
             return self._index_store
+
+    def open_index(self):
+        """(model, store) of the indexer, loaded now, so their errors show before any work starts."""
+        return self.index_model, self.index_store
 
     @property
     def loaded_index_store(self):
@@ -141,9 +145,8 @@ class AppContext:
             return target, self.index_store
         # The configured model changed and its index is not finished: keep answering from the
         # old generation with the model that built it, when both are still there.
-        from klein_model.errors import ModelLoadError
-
         from klein_app.index.store import StoreError
+        from klein_model.errors import ModelLoadError
 
         try:
             import klein_model

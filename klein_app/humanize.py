@@ -5,6 +5,7 @@ Public API:
     plural(n, word) -> str         "1 file", "2 files"
     one_line(exc) -> str           an exception as one line (its message, else its type)
     run_summary(report) -> str     an IndexReport as a line of counts plus notes, one per line
+    brief_summary(report) -> str   an IndexReport in one short line (the watcher's and the status bar's)
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else type(exc).__name__
 
 
 def run_summary(report) -> str:
@@ -42,3 +43,12 @@ def run_summary(report) -> str:
     if report.swapped:
         notes.append("switched to the index built with the new model")
     return "\n".join([line, *notes])
+
+
+def brief_summary(report) -> str:
+    parts = [f"{report.indexed} indexed", f"{report.removed} removed"]
+    if report.skipped:
+        parts.append(f"{report.skipped} skipped")
+    if report.missing_folders:
+        parts.append(f"{len(report.missing_folders)} folder(s) missing")
+    return ", ".join(parts) + f" in {report.seconds:.1f} s"

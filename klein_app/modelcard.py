@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from klein_model.folder import bundled_model_path, read_klein_info
-
 from klein_app.errors import UsageError
+from klein_model.folder import bundled_model_path, read_klein_info
 
 
 def model_folder(spec: str | Path | None) -> Path | None:

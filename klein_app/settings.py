@@ -124,7 +124,7 @@ def _check_type(key: str, value, source: str):
             raise SettingsError(f"{source}: {key} must be an integer")
         return value
     if isinstance(expected, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise SettingsError(f"{source}: {key} must be a number")
         return float(value)
     return value

@@ -3,7 +3,6 @@ manner of sentence-transformers."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path

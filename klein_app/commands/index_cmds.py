@@ -84,7 +84,7 @@ def _run_index(ctx, args, paths=None, rebuild=False):
     from klein_app.index.store import StoreError, set_aside
 
     try:
-        ctx.index_store
+        ctx.open_index()
     except StoreError:
         if not rebuild:
             raise
@@ -212,8 +212,7 @@ def cmd_watch(args) -> int:
             stream = sys.stderr if ev.kind in ("error", "polling", "folder-missing") else sys.stdout
             print(f"[{time.strftime('%H:%M:%S')}] {ev.message}", file=stream, flush=True)
 
-    ctx.index_model
-    ctx.index_store
+    ctx.open_index()  # a model or index problem shows now, not in the watcher's thread
     watcher = Watcher(ctx, on_event=on_event, force_polling=args.polling)
     watcher.start()
     try:
@@ -270,10 +269,9 @@ def collect_status(ctx) -> dict:
 
 def _configured_fingerprint(ctx) -> str | None:
     """The configured model's fingerprint from its klein.json, without loading torch."""
+    from klein_app.modelcard import model_folder
     from klein_model.errors import ModelLoadError
     from klein_model.folder import read_klein_info
-
-    from klein_app.modelcard import model_folder
 
     folder = model_folder(ctx.settings.model)
     try:

@@ -15,13 +15,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from klein_app.index import ann
-from klein_app.queries.errors import NOTHING_INDEXED, EmptyIndexError, EmptyQueryError, ModelMismatchError, QueryError, QueryUsageError
+from klein_app.queries.errors import (
+    NOTHING_INDEXED,
+    EmptyIndexError,
+    EmptyQueryError,
+    ModelMismatchError,
+    QueryError,
+    QueryUsageError,
+)
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
 from klein_app.queries.grouping import group_by_file
 from klein_app.queries.snippets import WORD, Snippet, make_snippet
 from klein_app.search_modes import MODES, Mode
-
 
 # Each mode fetches this many chunks per wanted file before grouping: files often have several matching
 # chunks, and fusion needs some depth in both lists to work.

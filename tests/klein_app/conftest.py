@@ -56,7 +56,7 @@ def make_corpus():
 @pytest.fixture
 def make_ctx(tmp_path, tiny_model_path, tiny_model):
     from klein_app.context import AppContext
-    from klein_app.settings import resolve_paths, save_settings, Settings
+    from klein_app.settings import Settings, resolve_paths, save_settings
 
     made = []
 

@@ -3,11 +3,11 @@
 from collections import Counter
 
 import pytest
+from queries_corpora import TOPIC_FILES, TOPIC_OF, TOPIC_WORDS
+from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
 
 from klein_app.queries import Cluster, cluster_files, clusters
-from queries_corpora import TOPIC_FILES, TOPIC_OF, TOPIC_WORDS
 from klein_app.queries.errors import BadParameterError
-from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")

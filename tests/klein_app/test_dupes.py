@@ -1,11 +1,11 @@
 """Duplicates on real indexes: exact copies with any model; planted near-duplicates with the trained model."""
 
 import pytest
+from queries_corpora import THEMES, module_text, pair_set, planted_duplicates
+from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
 
 from klein_app.queries import DuplicateGroup, duplicates
-from queries_corpora import THEMES, module_text, pair_set, planted_duplicates
 from klein_app.queries.errors import BadParameterError
-from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
 
 PASSAGE = (
     "To restore a backup, stop the service, copy the snapshot folder back into the data directory, check that "

@@ -186,9 +186,8 @@ def test_file_deleted_or_growing_while_indexing(ctx, corpus, monkeypatch):
 
 
 def test_model_change_builds_beside_the_old_index_then_swaps(tmp_path, corpus, make_ctx, tiny_model):
-    from klein_model.testing import make_tiny_model
-
     import klein_model
+    from klein_model.testing import make_tiny_model
 
     ctx = make_ctx([corpus])
     index_paths(ctx)

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from queries_fixtures import TOPICS, write_files
 
 from klein_app.cli import main
-from queries_fixtures import TOPICS, write_files
 
 CORPUS = TOPICS | {"cooking/bread copy.md": TOPICS["cooking/bread.md"]}
 
@@ -77,7 +77,7 @@ def test_search_batch_json(db, capsys, tmp_path):
     code, out, _ = run(capsys, db, "search", "--queries", str(queries), "--json", "-k", "2")
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
-    assert [l["query"] for l in lines] == ["ERR_4711", "telescope mirror", "?!?"]
+    assert [line["query"] for line in lines] == ["ERR_4711", "telescope mirror", "?!?"]
     assert lines[0]["results"][0]["path"].endswith("server.py")
     assert len(lines[1]["results"]) == 2
     assert lines[2]["results"] == [] and "no words" in lines[2]["error"]

@@ -168,7 +168,7 @@ def test_an_index_inside_a_watched_folder_does_not_index_itself(tmp_path, make_c
 
 def test_rescan_runs_in_the_watchers_loop(watched):
     ctx, root, w, events = watched
-    ctx.store
+    assert ctx.store is not None
     assert ctx.model_loaded
     before = sum(e.kind == "indexed" for e in events)
     w.rescan()
