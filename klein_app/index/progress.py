@@ -58,7 +58,7 @@ class RateMeter:
     binaries, the first batch filling the model) are far faster or slower than the rest, and an average
     over them made the ETA wrong by a factor of 2-3."""
 
-    def __init__(self, window_s: float = 60.0):
+    def __init__(self, window_s: float = 120.0):
         self.window_s = window_s
         self._samples: deque[tuple[float, float]] = deque()
 

@@ -89,10 +89,10 @@ def test_search_arguments_are_checked_before_the_model_loads(db, tmp_path):
     assert code == 2 and "not a date" in err and heavy == ""
 
 
-def test_embed_rejects_a_dimension_the_model_was_not_trained_for(tmp_path):
+def test_embed_rejects_a_dimension_the_model_was_not_trained_for(capsys):
     code, out, err, heavy = run_fresh("embed", "hello", "--dim", "100")
     assert code == 2 and "64, 128, 256" in err and heavy == ""
-    code, out, err, heavy = run_fresh("embed", "hello", "--dim", "64", "--json")
+    code, out, err = run(capsys, "embed", "hello", "--dim", "64", "--json")
     assert code == 0 and json.loads(out)["results"][0]["dim"] == 64
 
 
