@@ -184,7 +184,7 @@ def test_bad_filter(store, tiny_model):
 
 def test_empty_index(tmp_path, tiny_model):
     empty = build_store(tmp_path / "db", tiny_model, {})
-    with pytest.raises(EmptyIndexError, match="empty"):
+    with pytest.raises(EmptyIndexError, match="nothing is indexed"):
         search(empty, tiny_model, "bread")
 
 
