@@ -22,7 +22,7 @@ from klein_app.tui.backend import Backend, IndexBusyError
 from klein_app.tui.formatting import display_path, error_line, short_path
 from klein_app.tui.opener import launch_detached, open_command
 from klein_app.tui.progress import apply_progress
-from klein_app.tui.records import IndexStatus
+from klein_app.tui.status import IndexStatus
 from klein_app.tui.screens.search import SearchScreen
 
 STARTUP_DELAY_S = 0.15

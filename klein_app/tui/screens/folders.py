@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,9 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 
+if TYPE_CHECKING:
+    from klein_app.queries.results import FileRecord
+
 from klein_app.tui.formatting import display_path, error_line, short_path
-from klein_app.tui.records import FileRow, FolderRow
-from klein_app.tui.summaries import folder_rows, skipped_files
+from klein_app.tui.summaries import FolderRow, folder_rows, skipped_files
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.path_input import PathInput
@@ -90,7 +93,7 @@ class FoldersScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[FolderRow] = []
-        self._files: list[FileRow] = []
+        self._files: list[FileRecord] = []
         self._folders: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -142,7 +145,7 @@ class FoldersScreen(Screen):
         msg.add_class("-error")
         msg.display = True
 
-    def _show(self, files: list[FileRow], folders: list[str]) -> None:
+    def _show(self, files: list[FileRecord], folders: list[str]) -> None:
         self._folders = folders
         status = self.app.status
         self._files = files

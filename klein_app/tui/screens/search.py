@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,13 +14,15 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
-from klein_app.tui.formatting import error_line, query_terms
-from klein_app.tui.records import SEARCH_MODES, Hit
+from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.preview import Preview, read_window
 from klein_app.tui.widgets.results import ResultsList
 from klein_app.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from klein_app.queries.results import SearchResult
 
 EMPTY_INDEX = "The index is empty. Press F3 to add a folder; results appear here as it is indexed."
 START_TYPING = "Type to search your files by meaning. Ctrl+T switches hybrid / vector / text."
@@ -39,7 +43,7 @@ class SearchScreen(Screen):
         super().__init__()
         self.mode = "hybrid"
         self._debounce: Timer | None = None
-        self._terms: list[str] = []
+        self._query = ""  # the query the shown results answer, for highlighting
         self._searched = ""
 
     def compose(self) -> ComposeResult:
@@ -91,7 +95,6 @@ class SearchScreen(Screen):
             self._searched = ""
             self._show_message(self._idle_message())
             return
-        self._terms = query_terms(query)
         self.query_one("#results-pane").border_subtitle = "searching…"
         status = getattr(self.app, "status", None)
         if self.mode != "text" and status is not None and status.model != "ready" and not self.query_one(ResultsList).hits:
@@ -112,8 +115,8 @@ class SearchScreen(Screen):
 
     # --- results -------------------------------------------------------------------------------
 
-    def _show_hits(self, query: str, hits: list[Hit]) -> None:
-        self._searched = query
+    def _show_hits(self, query: str, hits: list[SearchResult]) -> None:
+        self._searched = self._query = query
         results = self.query_one(ResultsList)
         if not hits:
             self._show_message(f"No matches for “{query}”." + self._empty_hint())
@@ -122,7 +125,7 @@ class SearchScreen(Screen):
         current = results.current_hit()
         self.query_one("#results-message").display = False
         results.display = True
-        results.show_hits(hits, self._terms)
+        results.show_hits(hits, query)
         keep = next((i for i, h in enumerate(hits) if current is not None and h.path == current.path), 0)
         results.highlighted = keep
         self.query_one("#results-pane").border_title = f"Results ({len(hits)})"
@@ -138,7 +141,7 @@ class SearchScreen(Screen):
         label.display = True
         results = self.query_one(ResultsList)
         results.display = False
-        results.show_hits([], [])
+        results.show_hits([], "")
         self.query_one("#results-pane").border_title = "Results"
         self.query_one(Preview).border_subtitle = ""
         self.query_one(Preview).show_message("")
@@ -176,12 +179,12 @@ class SearchScreen(Screen):
         if hit is not None:
             self.app.open_file(hit.path, hit.start_line)
 
-    def _preview(self, hit: Hit) -> None:
+    def _preview(self, hit: SearchResult) -> None:
         self.query_one(Preview).border_title = hit.path.rsplit("/", 1)[-1]
-        self._load_preview(hit, list(self._terms))
+        self._load_preview(hit, self._query)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _load_preview(self, hit: Hit, terms: list[str]) -> None:
+    def _load_preview(self, hit: SearchResult, query: str) -> None:
         worker = get_current_worker()
         try:
             text = read_window(hit)
@@ -190,7 +193,7 @@ class SearchScreen(Screen):
                 self.app.call_from_thread(self.query_one(Preview).show_message, f"Cannot preview: {error_line(exc)}")
             return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.query_one(Preview).show_preview, text, terms)
+            self.app.call_from_thread(self.query_one(Preview).show_preview, text, query)
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -198,6 +201,8 @@ class SearchScreen(Screen):
         return Text(f"[{self.mode}]")
 
     def action_toggle_mode(self) -> None:
+        from klein_app.queries.results import SEARCH_MODES
+
         self.mode = SEARCH_MODES[(SEARCH_MODES.index(self.mode) + 1) % len(SEARCH_MODES)]
         self.query_one("#mode", Label).update(self._mode_label())
         self.notify(f"Search mode: {self.mode}", timeout=2)
