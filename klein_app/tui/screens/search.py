@@ -49,7 +49,8 @@ class SearchScreen(Screen):
     def compose(self) -> ComposeResult:
         yield NavBar("search")
         with Horizontal(id="search-bar"):
-            yield Input(placeholder="Search your files…", id="query")
+            # Back on this screen, typing goes on with the query rather than replacing it.
+            yield Input(placeholder="Search your files…", id="query", select_on_focus=False)
             yield Input(placeholder="path filter, e.g. *.md", id="path-filter")
             yield Label(self._mode_label(), id="mode")
         with Horizontal(id="search-body"):
@@ -68,6 +69,11 @@ class SearchScreen(Screen):
         if (signal := getattr(self.app, "index_signal", None)) is not None:
             signal.subscribe(self, lambda _: self._index_changed())
         self._index_changed()
+
+    def on_screen_resume(self) -> None:
+        # Back from another screen (F2) the person wants to type: a focused results list would take the
+        # letters as key bindings ("s" opens Similar files).
+        self.query_one("#query", Input).focus()
 
     # --- typing --------------------------------------------------------------------------------
 
@@ -143,8 +149,12 @@ class SearchScreen(Screen):
         results.display = False
         results.show_hits([], "")
         self.query_one("#results-pane").border_title = "Results"
-        self.query_one(Preview).border_subtitle = ""
-        self.query_one(Preview).show_message("")
+        # No result is shown, so no file is: drop a preview still loading and the last file's name.
+        self.workers.cancel_group(self, "preview")
+        preview = self.query_one(Preview)
+        preview.border_title = "Preview"
+        preview.border_subtitle = ""
+        preview.show_message("")
 
     def _idle_message(self) -> str:
         status = getattr(self.app, "status", None)

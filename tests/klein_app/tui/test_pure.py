@@ -118,6 +118,9 @@ def test_complete_directory(tmp_path):
     base = str(tmp_path) + os.sep
     assert complete_directory(base + "Doc") == base + "Documents" + os.sep
     assert complete_directory(base + "Dow") == base + "Downloads" + os.sep
+    # Two folders match: complete what they share, as a shell does, not the first one found.
+    assert complete_directory(base + "D") == base + "Do"
+    assert complete_directory(base + "Do") is None
     assert complete_directory(base + "Df") is None  # files are not offered
     assert complete_directory(base + ".h") == base + ".hidden" + os.sep
     assert complete_directory(base + "Documents") == base + "Documents" + os.sep

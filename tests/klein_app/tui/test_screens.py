@@ -358,3 +358,65 @@ async def test_every_screen_survives_a_resize_to_80x24():
             if key == "f1":
                 await pilot.press("escape")
         assert app.is_running
+
+
+async def test_f2_after_another_screen_puts_the_cursor_in_the_query():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search_for(pilot, "bread")
+        await pilot.press("down")
+        assert isinstance(app.focused, ResultsList)
+        for other in ("f4", "f5"):
+            await pilot.press(other)
+            await settle(pilot)
+            await pilot.press("f2")
+            await settle(pilot)
+            assert app.focused is app.screen.query_one("#query", Input)
+        # "s" would open Similar files if the results list still had the focus.
+        await type_text(pilot, " starter")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert app.screen.query_one("#query", Input).value == "bread starter"
+
+
+async def test_preview_follows_the_results_when_they_refresh():
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search_for(pilot, "bread")
+        preview = app.screen.query_one("#preview")
+        assert preview.border_title == "bread.md"
+        # The index changes under the query: bread.md no longer matches, then nothing does.
+        backend._hits = [h for h in backend._hits if not h.path.endswith("bread.md")]
+        app.index_signal.publish(None)
+        await settle(pilot)
+        assert preview.border_title == "japan.md"
+        assert "melon bread" in str(app.screen.query_one("#preview-body", Static).render())
+        backend._hits = []
+        app.index_signal.publish(None)
+        await settle(pilot)
+        assert preview.border_title == "Preview" and not preview.border_subtitle
+        assert str(app.screen.query_one("#preview-body", Static).render()).strip() == ""
+
+
+async def test_path_filter_placeholder_fits_at_80_columns():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        field = app.screen.query_one("#path-filter", Input)
+        assert field.content_size.width >= len(field.placeholder)
+
+
+async def test_remove_confirmation_shows_the_whole_question_and_both_buttons():
+    folder = "/data/" + "a-rather-long-folder-name/" * 3 + "notes"
+    app = make_app(FakeBackend(folders=(folder,)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        dialog = app.screen.query_one("#dialog")
+        for part in (app.screen.query_one("#dialog-title"), *app.screen.query("Button")):
+            assert dialog.content_region.contains_region(part.region), part
