@@ -45,8 +45,9 @@ class Backend:
 
             self._ctx = open_context(self.db)
         except Exception as exc:
+            # The app reports it (a bug is logged there); later calls get its line as a BackendError.
             self._open_error = error_line(exc)
-            raise BackendError(self._open_error) from exc
+            raise
         finally:
             self._ready.set()
 

@@ -13,7 +13,6 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.results import LIST_CHROME
@@ -84,7 +83,8 @@ class ClustersScreen(Screen):
         try:
             clusters = self.app.backend.clusters()
         except Exception as exc:
-            self.app.call_from_thread(self._message, f"Cannot build clusters: {error_line(exc)}", True)
+            line = self.app.report_error(exc, "Cannot build clusters")
+            self.app.call_from_thread(self._message, f"Cannot build clusters: {line}", True)
             return
         self.app.call_from_thread(self.show_clusters, clusters)
 

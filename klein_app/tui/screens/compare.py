@@ -11,7 +11,6 @@ from textual.widgets import Label, Static
 
 from klein_app.sources.readers import read_path, split_lines
 from klein_app.tui.diffing import side_by_side, summarize
-from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.diff_view import DiffView
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.preview import MAX_PREVIEW_BYTES
@@ -50,7 +49,8 @@ class CompareScreen(Screen):
         try:
             rows = side_by_side(read_lines(self.left), read_lines(self.right))
         except Exception as exc:
-            self.app.call_from_thread(self.query_one("#compare-summary", Static).update, f"Cannot compare: {error_line(exc)}")
+            line = self.app.report_error(exc, "Cannot compare")
+            self.app.call_from_thread(self.query_one("#compare-summary", Static).update, f"Cannot compare: {line}")
             return
         self.app.call_from_thread(self._show, rows)
 

@@ -14,7 +14,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from klein_app.queries.results import DuplicateGroup, DuplicateItem
-from klein_app.tui.formatting import error_line, human_size
+from klein_app.tui.formatting import human_size
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.status_bar import StatusBar
@@ -111,7 +111,8 @@ class DuplicatesScreen(Screen):
             # at 1.0 the query answers with identical content only (a hash match)
             groups = self.app.backend.duplicates(threshold=threshold)
         except Exception as exc:
-            self.app.call_from_thread(self._message, f"Cannot find duplicates: {error_line(exc)}", True)
+            line = self.app.report_error(exc, "Cannot find duplicates")
+            self.app.call_from_thread(self._message, f"Cannot find duplicates: {line}", True)
             return
         self.app.call_from_thread(self.show_groups, groups)
 

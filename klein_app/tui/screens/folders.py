@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Label, Static
 if TYPE_CHECKING:
     from klein_app.queries.results import FileRecord
 
-from klein_app.tui.formatting import display_path, error_line, short_path
+from klein_app.tui.formatting import display_path, short_path
 from klein_app.tui.summaries import FolderRow, folder_rows, skipped_files
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
@@ -135,7 +135,7 @@ class FoldersScreen(Screen):
             folders = backend.folders()
             files = backend.list_files()
         except Exception as exc:
-            self.app.call_from_thread(self._show_error, error_line(exc))
+            self.app.call_from_thread(self._show_error, self.app.report_error(exc, "Cannot read the index"))
             return
         self.app.call_from_thread(self._show, files, folders)
 
@@ -189,7 +189,7 @@ class FoldersScreen(Screen):
         try:
             folder = self.app.backend.add_folder(path)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, error_line(exc), severity="error")
+            self.app.report_error(exc, "Cannot add the folder")
             return
         self.app.call_from_thread(self.notify, f"Watching {short_path(folder)}; indexing it now.")
         self.app.call_from_thread(self.app.after_folder_added, folder)

@@ -14,7 +14,6 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
-from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.preview import Preview, read_window
@@ -114,7 +113,8 @@ class SearchScreen(Screen):
             hits = self.app.backend.search(query, mode=mode, path_glob=path_glob or None)
         except Exception as exc:  # a failed query is a message, never a traceback
             if not worker.is_cancelled:
-                self.app.call_from_thread(self._show_message, f"Search failed: {error_line(exc)}", True)
+                line = self.app.report_error(exc, "Search failed")
+                self.app.call_from_thread(self._show_message, f"Search failed: {line}", True)
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_hits, query, hits)
@@ -200,7 +200,8 @@ class SearchScreen(Screen):
             text = read_window(hit)
         except Exception as exc:
             if not worker.is_cancelled:
-                self.app.call_from_thread(self.query_one(Preview).show_message, f"Cannot preview: {error_line(exc)}")
+                line = self.app.report_error(exc, "Cannot preview")
+                self.app.call_from_thread(self.query_one(Preview).show_message, f"Cannot preview: {line}")
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self.query_one(Preview).show_preview, text, query)

@@ -13,7 +13,6 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.footer import key_footer
 
 if TYPE_CHECKING:
@@ -48,7 +47,8 @@ class SimilarScreen(ModalScreen):
         try:
             rows = self.app.backend.similar(self.path)
         except Exception as exc:
-            self.app.call_from_thread(self._message, f"Cannot find similar files: {error_line(exc)}")
+            line = self.app.report_error(exc, "Cannot find similar files")
+            self.app.call_from_thread(self._message, f"Cannot find similar files: {line}")
             return
         self.app.call_from_thread(self._show, rows)
 

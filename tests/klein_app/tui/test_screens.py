@@ -420,3 +420,36 @@ async def test_remove_confirmation_shows_the_whole_question_and_both_buttons():
         dialog = app.screen.query_one("#dialog")
         for part in (app.screen.query_one("#dialog-title"), *app.screen.query("Button")):
             assert dialog.content_region.contains_region(part.region), part
+
+
+def error_toasts(app) -> list[tuple[str, str]]:
+    return [(n.title, n.message) for n in app._notifications if n.severity == "error"]
+
+
+async def test_every_error_reaching_the_tui_is_one_error_toast():
+    app = make_app(FakeBackend(fail="the index is locked by another process"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert error_toasts(app) == [("Cannot open the index", "the index is locked by another process")]
+        await type_text(pilot, "bread")
+        await settle(pilot)
+        assert error_toasts(app)[1:] == [("Search failed", "the index is locked by another process")]
+        await pilot.press("f4")
+        await settle(pilot)
+        assert error_toasts(app)[-1] == ("Cannot find duplicates", "the index is locked by another process")
+        assert len(error_toasts(app)) == 3
+
+
+class BuggyBackend(FakeBackend):
+    def search(self, *args, **kwargs):
+        raise RuntimeError("boom\nsecond line of a traceback-like message")
+
+
+async def test_an_unexpected_exception_is_a_toast_and_is_logged(caplog):
+    app = make_app(BuggyBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search_for(pilot, "bread")
+        assert error_toasts(app) == [("Search failed", "boom")]
+        assert app.is_running
+    logged = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
+    assert logged and logged[0].exc_info[0] is RuntimeError
