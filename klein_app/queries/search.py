@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,8 +26,8 @@ from klein_app.queries.errors import (
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
 from klein_app.queries.grouping import group_by_file
-from klein_app.queries.snippets import WORD, Snippet, make_snippet
-from klein_app.search_modes import MODES, Mode
+from klein_app.queries.results import SEARCH_MODES, Mode, SearchResult
+from klein_app.queries.snippets import WORD, make_snippet
 
 # Each mode fetches this many chunks per wanted file before grouping: files often have several matching
 # chunks, and fusion needs some depth in both lists to work.
@@ -48,28 +48,6 @@ _TOKEN = re.compile(r"\S+")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 
 _COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text"]
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    path: str
-    score: float  # vector: cosine; text: BM25; hybrid: RRF scaled so 1.0 means "first in both lists"
-    start_line: int
-    end_line: int
-    chunk_index: int
-    text: str  # the whole best chunk
-    snippet: Snippet = field(default_factory=lambda: Snippet(""))  # a window of it, matches marked
-    other_hits: int = 0  # further matching chunks of the same file
-
-    def to_json(self) -> dict:
-        return {
-            "path": self.path,
-            "score": round(float(self.score), 6),
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "chunk_index": self.chunk_index,
-            "text": self.text,
-        }
 
 
 def search(
@@ -123,8 +101,8 @@ def search(
 
 def check_query(query: str | None, mode: str = "hybrid") -> str:
     """The query stripped, or a QueryUsageError; cheap (no model, no index), so callers check before loading."""
-    if mode not in MODES:
-        raise QueryUsageError(f"unknown search mode {mode!r} (choose {', '.join(MODES)})")
+    if mode not in SEARCH_MODES:
+        raise QueryUsageError(f"unknown search mode {mode!r} (choose {', '.join(SEARCH_MODES)})")
     query = (query or "").strip()
     if not query:
         raise EmptyQueryError("the query is empty")
