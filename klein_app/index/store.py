@@ -30,11 +30,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from klein_app.errors import UserError
+from klein_app.humanize import one_line
+
+log = logging.getLogger(__name__)
 
 # LanceDB's native logger prints every k-means warning of an ANN build to the user's terminal;
 # only errors are the user's business. Set before lancedb's first import, and only if unset.
@@ -54,7 +60,7 @@ METADATA_CACHE_BYTES = 64 << 20
 FTS_BUILD_MB = 64
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """The index cannot be opened or read; the message says how to repair it."""
 
 
@@ -118,7 +124,7 @@ def read_pointer(data_dir: Path) -> tuple[dict | None, str | None]:
     except FileNotFoundError:
         return None, None
     except (OSError, ValueError) as exc:
-        return None, f"{ACTIVE_FILE} is unreadable ({_one_line(exc)})"
+        return None, f"{ACTIVE_FILE} is unreadable ({one_line(exc)})"
     problem = _record_problem(record)
     if problem:
         return None, f"{ACTIVE_FILE} is malformed ({problem})"
@@ -149,7 +155,7 @@ def read_meta_file(gen_dir: Path) -> tuple[dict, str | None]:
     except FileNotFoundError:
         return {}, f"{META_FILE} is missing"
     except (OSError, ValueError) as exc:
-        return {}, f"{META_FILE} is unreadable ({_one_line(exc)})"
+        return {}, f"{META_FILE} is unreadable ({one_line(exc)})"
     if not isinstance(meta, dict):
         return {}, f"{META_FILE} is a {type(meta).__name__}, not an object"
     if not _describes(meta, Path(gen_dir).name):
@@ -217,7 +223,7 @@ def active_generation(data_dir: Path) -> dict | None:
     return record if record is not None else infer_active(data_dir)
 
 
-def set_active(data_dir: Path, store: "Store", model_spec: str | None, model_name: str = "") -> None:
+def set_active(data_dir: Path, store: Store, model_spec: str | None, model_name: str = "") -> None:
     """Point queries at `store` (atomic rename), then drop other generations."""
     record = {
         "generation": store.path.name,
@@ -276,7 +282,7 @@ class Store:
         self.repairs: list[str] = []  # one line per repair made while opening (said by the indexer)
 
     @classmethod
-    def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> "Store":
+    def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> Store:
         import lancedb
 
         path = Path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
@@ -315,6 +321,7 @@ class Store:
         except StoreError:
             raise
         except Exception as exc:  # lance raises a variety of OSError/RuntimeError/ValueError
+            log.warning("cannot open the index at %s", path, exc_info=True)
             raise _broken(path, exc) from exc
         verify_readable(path, files, chunks)
         store = cls(path, dim, fingerprint, db, files, chunks)
@@ -322,7 +329,7 @@ class Store:
         return store
 
     @classmethod
-    def open_active(cls, data_dir: Path | str) -> "Store | None":
+    def open_active(cls, data_dir: Path | str) -> Store | None:
         """The generation queries use, opened without loading the model (for status, files)."""
         active = active_generation(Path(data_dir))
         if active is None:
@@ -485,7 +492,7 @@ class Store:
         bad = set()
         indexed = pc.equal(files.column("status"), pa.scalar("indexed"))
         marker = {}
-        for p, sha, st, n, ok in zip(
+        for p, sha, _status, n, ok in zip(
             files.column("path").to_pylist(),
             files.column("sha256").to_pylist(),
             files.column("status").to_pylist(),
@@ -500,7 +507,7 @@ class Store:
             sha, n = marker[p]
             if len(groups) != 1 or groups[0] != (sha, n, n):
                 bad.add(p)
-        for p, (sha, n) in marker.items():
+        for p, (_sha, n) in marker.items():
             if n and p not in seen:
                 bad.add(p)
         return sorted(bad)
@@ -538,7 +545,7 @@ def verify_readable(path: Path, files, chunks) -> None:
 
 def _broken(path: Path, exc: Exception) -> BrokenIndex:
     return BrokenIndex(
-        f"the index at {path} is damaged ({_one_line(exc)}); `klein-search index` rebuilds it from your files"
+        f"the index at {path} is damaged ({one_line(exc)}); `klein-search index` rebuilds it from your files"
     )
 
 
@@ -554,6 +561,3 @@ def _groups(items: list[str]):
         yield items[i : i + _IN_BATCH]
 
 
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
