@@ -102,7 +102,9 @@ _DISK = {
 def classify_failure(exc: BaseException, path) -> StoreError | None:
     """A write failure as one line: disk full or read-only (nothing lost, run again later), or a
     damaged index (rebuilt by the next `index`). None when it is neither (a bug: let it show)."""
-    if isinstance(exc, StoreError):
+    from klein_app.errors import KleinError
+
+    if isinstance(exc, KleinError):
         return exc
     code = getattr(exc, "errno", None)
     text = str(exc)
@@ -112,8 +114,8 @@ def classify_failure(exc: BaseException, path) -> StoreError | None:
         code = int(found.group(1)) if found else None
     if code in _DISK:
         return DiskError(
-            f"cannot write the index at {path}: {_DISK[code]}; nothing indexed so far is lost, "
-            "run the same command again once there is room"
+            f"cannot write the index in {path}: {_DISK[code]}; nothing indexed so far is lost, "
+            "run the same command again once there is room (it resumes where it stopped)"
         )
     if isinstance(exc, (RuntimeError, OSError, ValueError)) and ("lance" in text.lower() or "Not found" in text):
         return BrokenIndex(

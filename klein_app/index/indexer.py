@@ -65,30 +65,37 @@ class IndexReport:
 
 def index_paths(ctx, paths=None, progress=None, *, stop: threading.Event | None = None, rebuild: bool = False) -> IndexReport:
     """Raises StoreError subclasses only for the index's own failures: DiskError (full or read-only disk;
-    nothing lost) and BrokenIndex (damaged mid-run; the next run, or this one with rebuild, repairs it)."""
-    from klein_app.index.heal import classify_failure, heal_for_writing
+    nothing lost, the next run resumes) and BrokenIndex (damaged mid-run; the next run repairs it)."""
+    from klein_app.index.heal import classify_failure
     from klein_app.index.lock import writer_lock
-    from klein_app.index.store import BrokenIndex
 
-    with writer_lock(ctx):
-        for attempt in (1, 2):
-            repairs = heal_for_writing(ctx, rebuild=rebuild or attempt == 2)
-            run = _Run(ctx, progress, stop)
-            run.report.repairs = repairs
-            try:
-                return run.run(paths, rebuild)
-            except Exception as exc:
-                failure = classify_failure(exc, ctx.index_store.path)
-                if failure is None:
-                    raise
-                if isinstance(failure, BrokenIndex) and rebuild and attempt == 1:
-                    # damage found only by reading: --rebuild sets the folder aside and starts clean
-                    from klein_app.index.store import set_aside
+    try:
+        with writer_lock(ctx):
+            return _index_healed(ctx, paths, progress, stop, rebuild)
+    except Exception as exc:
+        failure = classify_failure(exc, ctx.data_dir)
+        if failure is None or failure is exc:
+            raise
+        raise failure from exc
 
-                    set_aside(ctx.data_dir, ctx.index_model.dim, ctx.index_model.fingerprint)
-                    ctx.forget_index_store()
-                    continue
-                raise failure from exc
+
+def _index_healed(ctx, paths, progress, stop, rebuild: bool) -> IndexReport:
+    from klein_app.index.heal import classify_failure, heal_for_writing
+    from klein_app.index.store import BrokenIndex, set_aside
+
+    for attempt in (1, 2):
+        repairs = heal_for_writing(ctx, rebuild=rebuild or attempt == 2)
+        run = _Run(ctx, progress, stop)
+        run.report.repairs = repairs
+        try:
+            return run.run(paths, rebuild)
+        except Exception as exc:
+            if not (rebuild and attempt == 1 and isinstance(classify_failure(exc, ctx.data_dir), BrokenIndex)):
+                raise
+            # damage found only by reading: --rebuild sets the folder aside and starts clean
+            set_aside(ctx.data_dir, ctx.index_model.dim, ctx.index_model.fingerprint)
+            ctx.forget_index_store()
+    raise AssertionError("unreachable")
 
 
 class _Run:
