@@ -77,7 +77,7 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool,
             if secret:
                 return Prepared(entry, "skipped", secret + "; add the path to `include` to index it anyway",
                                 sha=sha, size=len(data))
-        chunks = model.chunk(doc.text, settings.chunk_tokens, settings.overlap_tokens)
+        chunks = chunk_in_windows(model, doc.text, settings.chunk_tokens, settings.overlap_tokens)
     except ReadError as exc:
         return Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))
     except Exception as exc:  # a reader bug must cost one file, never the run
@@ -102,6 +102,31 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool,
             }
         )
     return Prepared(entry, "indexed", sha=sha, size=len(data), rows=rows, vectors=[None] * len(rows))
+
+# The tokenizer keeps a record per token of the text it is given (offsets, ids, masks): hundreds of
+# bytes each, so a 4 MB log chunked in one call peaked at 2 GB. Windows of this many characters,
+# cut at a line end, bound that to a few tens of MB whatever the file's size.
+WINDOW_CHARS = 1 << 18
+
+
+def chunk_in_windows(model, text: str, max_tokens: int, overlap: int) -> list:
+    """model.chunk() over windows of the text; spans stay offsets into the whole text. Chunks do not
+    overlap across a window's edge (one seam every WINDOW_CHARS characters)."""
+    if len(text) <= WINDOW_CHARS:
+        return model.chunk(text, max_tokens, overlap)
+    from klein_model import Chunk
+
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + WINDOW_CHARS)
+        if end < len(text):
+            cut = text.rfind("\n", start + WINDOW_CHARS // 2, end)
+            end = cut + 1 if cut != -1 else end
+        for c in model.chunk(text[start:end], max_tokens, overlap):
+            out.append(Chunk(text=c.text, start=c.start + start, end=c.end + start, n_tokens=c.n_tokens))
+        start = end
+    return out
+
 
 def weight(item: Prepared) -> int:
     return max(1, len(item.rows))

@@ -7,6 +7,9 @@ import logging
 
 from klein_app.sources.readers import Document, ReadError, block_document
 
+# Bounds what one PDF can cost: pypdf itself caps each decompressed stream (75 MB by default).
+MAX_TEXT_CHARS = 16 << 20
+
 
 def read_pdf(data: bytes) -> Document:
     from pypdf import PdfReader
@@ -29,11 +32,16 @@ def read_pdf(data: bytes) -> Document:
     except Exception as exc:
         raise ReadError(f"unreadable PDF ({type(exc).__name__})") from None
     def page_texts():
+        total = 0
         for number in range(1, n_pages + 1):
             try:
                 text = pages[number - 1].extract_text() or ""
             except Exception:
                 continue  # one broken page should not cost the rest of the document
+            total += len(text)
+            if total > MAX_TEXT_CHARS:
+                # a small PDF can inflate to gigabytes of text (streams repeated across pages)
+                raise ReadError(f"PDF text longer than {MAX_TEXT_CHARS >> 20} M characters (a PDF bomb?)")
             yield number, text.strip()
 
     return block_document(page_texts(), "page", "PDF has no extractable text")
