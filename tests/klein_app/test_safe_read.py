@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -74,3 +75,36 @@ def test_fifo_ignore_file_does_not_block_the_walk(tmp_path):
     os.mkfifo(tmp_path / ".gitignore")
     entries = finishes(lambda: list(Walker(Settings()).walk(str(tmp_path))), 20)
     assert [os.path.basename(e.path) for e in entries if not e.skip_reason] == ["a.txt"]
+
+
+def test_watcher_survives_a_file_swapped_for_a_fifo(tmp_path, make_corpus, make_ctx, monkeypatch):
+    from klein_app.index.watcher import Watcher
+
+    root = make_corpus(tmp_path / "w", {"a.md": "first\n"})
+    ctx = make_ctx([root])
+    import klein_app.index.indexer as mod
+
+    real = mod._Run._prepare
+
+    def swap_then_prepare(self, entry, old, rechunk):
+        if entry.path.endswith("swap.txt"):
+            os.remove(entry.path)
+            os.mkfifo(entry.path)
+        return real(self, entry, old, rechunk)
+
+    monkeypatch.setattr(mod._Run, "_prepare", swap_then_prepare)
+    w = Watcher(ctx, debounce_s=0.2, max_wait_s=1.0)
+    w.start()
+    try:
+        assert w.wait_idle(30)
+        (root / "swap.txt").write_text("becomes a fifo between the event and the read\n")
+        time.sleep(0.5)
+        assert w.wait_idle(30), "the watcher's batch blocked"
+        (root / "later.md").write_text("written after the fifo\n")
+        time.sleep(0.5)
+        assert w.wait_idle(30)
+        rows = ctx.store.file_rows()
+        assert rows[str(root / "later.md")]["status"] == "indexed"
+        assert rows[str(root / "swap.txt")]["skip_reason"] == "not a regular file (fifo)"
+    finally:
+        w.stop()
