@@ -33,6 +33,7 @@ from klein_app.index.store import (
     Store,
     StoreError,
     infer_active,
+    lance_reason,
     read_meta_file,
     read_pointer,
     write_pointer,
@@ -183,7 +184,7 @@ def _scan(store: Store) -> None:
             for _batch in reader:
                 pass
         except Exception as exc:
-            raise BrokenIndex(f"the index at {store.path} is damaged ({str(exc).strip().splitlines()[0][:200]})") from exc
+            raise BrokenIndex(f"the index at {store.path} is damaged ({lance_reason(exc)})") from exc
 
 
 def _rows_vs_chunks(store: Store, fix: bool) -> tuple[Check, list[str]]:

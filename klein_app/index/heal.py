@@ -118,8 +118,10 @@ def classify_failure(exc: BaseException, path) -> StoreError | None:
             "run the same command again once there is room (it resumes where it stopped)"
         )
     if isinstance(exc, (RuntimeError, OSError, ValueError)) and ("lance" in text.lower() or "Not found" in text):
+        from klein_app.index.store import lance_reason
+
         return BrokenIndex(
-            f"the index at {path} is damaged ({text.strip().splitlines()[0][:200]}); "
+            f"the index at {path} is damaged ({lance_reason(exc)}); "
             "`klein-search index` rebuilds it from your files"
         )
     return None

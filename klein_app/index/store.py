@@ -233,6 +233,8 @@ def set_active(data_dir: Path, store: Store, model_spec: str | None, model_name:
         "model_name": model_name,
     }
     write_pointer(data_dir, record)
+    # the pointer can be rebuilt from the generation alone (infer_active) when it is lost
+    store.update_meta(model=model_spec, model_name=model_name)
 
 
 def write_pointer(data_dir: Path, record: dict) -> None:
@@ -545,8 +547,19 @@ def verify_readable(path: Path, files, chunks) -> None:
 
 def _broken(path: Path, exc: Exception) -> BrokenIndex:
     return BrokenIndex(
-        f"the index at {path} is damaged ({one_line(exc)}); `klein-search index` rebuilds it from your files"
+        f"the index at {path} is damaged ({lance_reason(exc)}); `klein-search index` rebuilds it from your files"
     )
+
+
+def lance_reason(exc: BaseException) -> str:
+    """lance's message without its source locations: "a data file is missing (chunks.lance/data/x.lance)"."""
+    import re
+
+    text = one_line(exc, 600)
+    missing = re.search(r"Not found: \S*?([^/\s]+\.lance/\S+?)(?:,|\s|$)", text)
+    if missing:
+        return f"a data file is missing: {missing.group(1)}"
+    return re.split(r",\s*/\S*\.cargo/", text)[0][:200]
 
 
 def _check_schema(chunks, dim: int, path: Path) -> None:
