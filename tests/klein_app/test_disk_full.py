@@ -18,7 +18,7 @@ TEXT = "".join(f"Line {i}: a sentence about subject {i} and what it means for to
 
 @pytest.fixture
 def corpus(tmp_path, make_corpus):
-    return make_corpus(tmp_path / "notes", {f"n{i:03d}.md": f"file {i}\n" + TEXT for i in range(120)})
+    return make_corpus(tmp_path / "notes", {f"n{i:03d}.md": f"file {i}\n" + TEXT for i in range(200)})
 
 
 def run(capsys, *argv):
@@ -40,7 +40,7 @@ def consistent(capsys, db):
 def small_disk(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)], capture_output=True).returncode:
         pytest.skip("cannot mount a tmpfs here (needs root); test_enospc_injected covers the same path")
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
@@ -57,7 +57,7 @@ def test_real_full_disk_then_room_again(capsys, small_disk, corpus, tiny_model_p
     code, out, err = run(capsys, "--db", str(db), "index", "--json")
     assert code == 0, err
     code, out, err = run(capsys, "--db", str(db), "status", "--json")
-    assert json.loads(out)["files"] == 120
+    assert json.loads(out)["files"] == 200
     assert consistent(capsys, db) == []
 
 
@@ -83,7 +83,7 @@ def test_enospc_injected(capsys, tmp_path, corpus, tiny_model_path, monkeypatch)
     assert consistent(capsys, db) == []
     code, out, err = run(capsys, "--db", str(db), "index", "--json")
     report = json.loads(out)
-    assert code == 0 and report["indexed"] + report["unchanged"] == 120
+    assert code == 0 and report["indexed"] + report["unchanged"] == 200
     assert report["unchanged"] > 0  # resumed: what landed before the disk filled was kept
 
 
