@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from trainer.recipe import load_recipe
 
+    if not args.data.is_dir():
+        ap.error(f"no data folder at {args.data}")
     recipe = load_recipe(args.recipe)
     if args.steps is not None:
         recipe.train.steps = args.steps
