@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import gzip
 import hashlib
-import inspect
 import io
 import random
 import re
@@ -175,7 +174,7 @@ def source_texts(source: str) -> list[str]:
         return []
     docs = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             doc = ast.get_docstring(node, clean=True)
             if doc:
                 # a docstring's first paragraph is its summary; parameter lists and examples follow blank lines

@@ -155,7 +155,7 @@ def diagnostic(start: Path | None, export_dir: Path, out: Path, data_dir: Path, 
             res, label = blob.get("results", blob), blob.get("model", folder.name)
         else:
             enc, label = load_encoder(str(folder))
-            res = diagnose(enc, t_enc, data_dir, log=lambda m: log(f"diagnose {key} {m}"))
+            res = diagnose(enc, t_enc, data_dir, log=lambda m, key=key: log(f"diagnose {key} {m}"))
             if cache is not None:
                 cache.write_text(json.dumps({"model": label, "results": res}, indent=2))
         block[key], block[f"{key}_model"] = res, label.split(" (")[0]
