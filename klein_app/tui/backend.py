@@ -278,8 +278,8 @@ def _dup_file(f: Any) -> DupFile:
 def _dup_group(g: Any) -> DupGroup:
     items = _get(g, "items", "files", default=None) or _get(g, "paths", default=[]) or []
     kind = str(_get(g, "kind", default="near") or "near")
-    similarity = float(_get(g, "similarity", default=1.0) or 0.0)
-    return DupGroup(kind="exact" if kind == "exact" else "near", files=tuple(_dup_file(f) for f in items), similarity=similarity)
+    similarity = float(_get(g, "shared", "similarity", default=1.0) or 0.0)
+    return DupGroup(kind="exact" if kind in ("exact", "identical") else "near", files=tuple(_dup_file(f) for f in items), similarity=similarity)
 
 
 def _cluster_row(i: int, c: Any) -> ClusterRow:
