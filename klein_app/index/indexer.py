@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from klein_app.index.memory import trim_heap
-from klein_app.index.prepare import Budget, Prepared, file_row, prepare_file, weight
+from klein_app.index.prepare import Budget, Prepared, file_row, outcome_stands, prepare_file, weight
 from klein_app.index.progress import ProgressEvent, Throttle
 from klein_app.sources.walk import Entry, Visited, Walker
 
@@ -114,7 +114,7 @@ class _Run:
             elif (
                 old is not None
                 and not rechunk
-                and old["status"] in ("indexed", "skipped")
+                and outcome_stands(old)
                 and old["size"] == entry.size
                 and old["mtime"] == entry.mtime
             ):

@@ -98,6 +98,8 @@ class DuplicateGroup:
         """One line a person can read: what kind of duplicate, and how much text is shared."""
         if self.kind == "identical":
             return "identical"
+        if self.kind == "near-identical" and self.shared >= 0.995:
+            return "same text in another layout or format"
         if self.kind == "near-identical":
             return f"near-identical, each shares ≥ {_pct(self.shared)} of its text with the first"
         return f"partial overlap, ≥ {_pct(self.shared)} of text shared with the first"
