@@ -7,7 +7,8 @@
 Builds, in --work, a copy of the packages' documentation trees (each package's man pages too, where dpkg lists
 them), plants near-duplicates of real files in it (edited, reformatted, truncated, extended, and converted to
 Markdown, HTML and DOCX), indexes it with the app's indexer (the bundled model, or --model) and reuses that
-index on later runs (only changed files are read again). The queries, their judgments and the planted copies
+index on later runs (only changed files are read again). Files whose text is larger than --max-file-mb are
+skipped by the app's own limit: on a 2-core machine git's 3 MB changelog alone would take most of an hour. The queries, their judgments and the planted copies
 are in bench/real_folder.json; queries whose judged files are missing from the tree are left out and counted.
 
 It prints:
@@ -202,13 +203,13 @@ def plant_copies(tree: Path, planted: list[dict]) -> list[tuple[str, str]]:
 # --- the index -----------------------------------------------------------------------------------------
 
 
-def open_index(work: Path, tree: Path, model: str | None):
+def open_index(work: Path, tree: Path, model: str | None, max_file_mb: float):
     from klein_app.context import AppContext
     from klein_app.index.indexer import index_paths
     from klein_app.index.progress import TerminalBar
     from klein_app.settings import Settings, resolve_paths
 
-    settings = Settings(folders=[str(tree.resolve())], model=model)
+    settings = Settings(folders=[str(tree.resolve())], model=model, max_file_mb=max_file_mb)
     ctx = AppContext(resolve_paths(str(work / "db")), settings)
     ctx.save_settings()
     t0 = time.perf_counter()
@@ -426,6 +427,9 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=HERE / "real_folder.json", help="queries, judgments, plants")
     parser.add_argument("--model", help="model folder (default: the bundled model)")
     parser.add_argument("--no-man", action="store_true", help="leave the packages' man pages out")
+    parser.add_argument("--max-file-mb", type=float, default=0.35,
+                        help="the app's max_file_mb for this index (default 0.35: the five largest upstream "
+                             "changelogs, 5.5 MB of text, are skipped as too large, which keeps the first run short)")
     parser.add_argument("--only", choices=("search", "dupes", "clusters", "ann"), action="append")
     parser.add_argument("--modes", default="hybrid,vector,text")
     parser.add_argument("--ann-chunks", type=int, default=24_000, help="replicate the chunks past this many")
@@ -450,7 +454,7 @@ def main() -> int:
         print("tree: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     planted_pairs = plant_copies(tree, data["planted"])
     print(f"tree: {tree} ({sum(1 for _ in tree.rglob('*') if _.is_file()) - 1} files, {len(planted_pairs)} planted copies)")
-    ctx = open_index(work, tree, args.model)
+    ctx = open_index(work, tree, args.model, args.max_file_mb)
     print(f"model: {ctx.model.name} ({ctx.model.dim}-d)")
     parts = args.only or ["search", "dupes", "clusters", "ann"]
     if "search" in parts:

@@ -32,9 +32,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_similar)
 
     p = subparsers.add_parser("dupes", help="files (or passages) that share most of their text")
-    p.add_argument("--threshold", default="0.8", metavar="SHARE",
+    p.add_argument("--threshold", default=None, metavar="SHARE",
                    help="share of a file's text that must also be in the other, 0-1 or a percentage "
-                        "(default 0.8: 80%%; 1.0: identical files only); each file must share at least half")
+                        "(default 0.8, i.e. 80%%; 1.0: identical files only); each file must share at least half")
     p.add_argument("--level", choices=("file", "chunk"), default="file",
                    help="whole files (default) or passages copied between files")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -226,7 +226,9 @@ def _share(value: str) -> float:
 def cmd_dupes(args) -> int:
     from klein_app.queries import duplicates
 
-    threshold = _share(args.threshold)
+    from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
+
+    threshold = DEFAULT_DUPLICATE_SHARE if args.threshold is None else _share(args.threshold)
     with user_errors():
         store = open_store(args)
         groups = duplicates(store, threshold=threshold, level=args.level)
@@ -244,17 +246,8 @@ def cmd_dupes(args) -> int:
         print(f"\n{what}: {g.description}; {_fmt_bytes(g.wasted_bytes)} redundant")
         for item in g.items:
             where = f":{item.start_line}-{item.end_line}" if item.chunk_index is not None else ""
-            print(f"  {_relation_note(item):<16} {item.path}{where}  ({_fmt_bytes(item.size)}, {_fmt_time(item.mtime)})")
+            print(f"  {item.shares_note:<16} {item.path}{where}  ({_fmt_bytes(item.size)}, {_fmt_time(item.mtime)})")
     return 0
-
-
-def _relation_note(item) -> str:
-    """How an item stands to its group's first one: "first", "identical", or its shares "93% / 95%"."""
-    if item.relation == "representative":
-        return "first"
-    if item.relation == "identical":
-        return "identical"
-    return f"{item.share:.0%} / {item.rep_share:.0%}"
 
 
 # --- clusters --------------------------------------------------------------------------------------

@@ -24,100 +24,26 @@ between otherwise different files; a file's exact copies are skipped there, sinc
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
+from klein_app.queries.results import (
+    DEFAULT_DUPLICATE_SHARE,
+    DuplicateGroup,
+    DuplicateItem,
+    DuplicateKind,
+    DuplicateRelation,
+)
 from klein_app.queries.shingles import candidate_pairs, shares, shingles, union, words
 from klein_app.queries.vectors import read_chunks
 
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_THRESHOLD = DEFAULT_DUPLICATE_SHARE
 # Each file of a pair must share at least this much: a short note quoted whole inside a long manual is not a
 # copy of the manual.
 PARTIAL_MIN = 0.5
 MIN_WORDS = 50
 # Short chunks ("}", "---", a heading) are alike everywhere; passages need some substance.
 MIN_PASSAGE_CHARS = 80
-
-Kind = Literal["identical", "near-identical", "partial"]
-Relation = Literal["representative", "identical", "near-identical", "partial"]
-
-
-@dataclass(frozen=True)
-class DuplicateItem:
-    path: str
-    size: int  # bytes of the file (file level) or of the passage text (chunk level)
-    mtime: float
-    relation: Relation = "representative"
-    share: float = 1.0  # share of this item's text that is also in the representative
-    rep_share: float = 1.0  # share of the representative's text that is also in this item
-    chunk_index: int | None = None
-    start_line: int | None = None
-    end_line: int | None = None
-    text: str | None = None  # the passage, at chunk level
-
-    def to_json(self) -> dict:
-        out = {
-            "path": self.path,
-            "size": self.size,
-            "mtime": self.mtime,
-            "relation": self.relation,
-            "share": round(float(self.share), 4),
-            "rep_share": round(float(self.rep_share), 4),
-        }
-        if self.chunk_index is not None:
-            out.update(chunk_index=self.chunk_index, start_line=self.start_line, end_line=self.end_line, text=self.text)
-        return out
-
-
-@dataclass(frozen=True)
-class DuplicateGroup:
-    kind: Kind
-    level: Literal["file", "chunk"]
-    items: list[DuplicateItem] = field(default_factory=list)  # the representative first
-    shared: float = 1.0  # the least share of text any member has in common with the representative, either way
-    wasted_bytes: int = 0  # what deleting all but the largest copy would free
-
-    @property
-    def representative(self) -> DuplicateItem | None:
-        return self.items[0] if self.items else None
-
-    @property
-    def paths(self) -> list[str]:
-        return [item.path for item in self.items]
-
-    @property
-    def sizes(self) -> list[int]:
-        return [item.size for item in self.items]
-
-    @property
-    def mtimes(self) -> list[float]:
-        return [item.mtime for item in self.items]
-
-    @property
-    def description(self) -> str:
-        """One line a person can read: what kind of duplicate, and how much text is shared."""
-        if self.kind == "identical":
-            return "identical"
-        if self.kind == "near-identical" and self.shared >= 0.995:
-            return "same text in another layout or format"
-        if self.kind == "near-identical":
-            return f"near-identical, each shares ≥ {_pct(self.shared)} of its text with the first"
-        return f"partial overlap, ≥ {_pct(self.shared)} of text shared with the first"
-
-    def to_json(self) -> dict:
-        return {
-            "kind": self.kind,
-            "level": self.level,
-            "description": self.description,
-            "shared": round(float(self.shared), 4),
-            "wasted_bytes": self.wasted_bytes,
-            "items": [item.to_json() for item in self.items],
-        }
-
-
-def _pct(x: float) -> str:
-    return f"{int(x * 100 + 1e-9)}%"  # rounded down: "≥ 89%" must not claim 90
-
 
 def duplicates(
     store, *, threshold: float = DEFAULT_THRESHOLD, level: Literal["file", "chunk"] = "file"
@@ -132,7 +58,12 @@ def duplicates(
         groups = passage_duplicates(store, threshold)
     else:
         raise ValueError(f"unknown level {level!r} (file or chunk)")
-    return sorted(groups, key=lambda g: (-g.wasted_bytes, -len(g.items), g.items[0].path))
+    return sorted(groups, key=group_order)
+
+
+def group_order(group: DuplicateGroup) -> tuple:
+    """Most wasted bytes first, then the larger group, then by path: the order every view shows."""
+    return (-group.wasted_bytes, -len(group.items), group.items[0].path if group.items else "")
 
 
 # --- linking and grouping (shared by both levels) ----------------------------------------------------
@@ -147,7 +78,7 @@ class _Unit:
     n_words: int
 
 
-def _relation(share_a: float, share_b: float, threshold: float) -> Relation | None:
+def _relation(share_a: float, share_b: float, threshold: float) -> DuplicateRelation | None:
     if min(share_a, share_b) >= threshold:
         return "near-identical"
     if max(share_a, share_b) >= threshold and min(share_a, share_b) >= PARTIAL_MIN:
@@ -155,12 +86,12 @@ def _relation(share_a: float, share_b: float, threshold: float) -> Relation | No
     return None
 
 
-def _links(units: list[_Unit], threshold: float, allowed=None) -> dict[int, dict[int, tuple[float, float, Relation]]]:
+def _links(units: list[_Unit], threshold: float, allowed=None) -> dict[int, dict[int, tuple[float, float, DuplicateRelation]]]:
     """For each unit, its near-duplicate units: j -> (share of i in j, share of j in i, relation)."""
     eligible = [i for i, u in enumerate(units) if u.n_words >= MIN_WORDS]
     sets = [units[i].shingles for i in eligible]
     veto = None if allowed is None else (lambda a, b: allowed(eligible[a], eligible[b]))
-    links: dict[int, dict[int, tuple[float, float, Relation]]] = defaultdict(dict)
+    links: dict[int, dict[int, tuple[float, float, DuplicateRelation]]] = defaultdict(dict)
     if threshold >= 1.0:
         return links
     for a, b in candidate_pairs(sets, min(threshold, 1.0), veto):
@@ -202,14 +133,9 @@ def _groups(units: list[_Unit], links, level: str, make_item) -> list[DuplicateG
 
 def _group(level: str, items: list[DuplicateItem]) -> DuplicateGroup:
     relations = {item.relation for item in items[1:]}
-    kind: Kind = "partial" if "partial" in relations else "near-identical" if "near-identical" in relations else "identical"
-    sizes = [item.size for item in items]
+    kind: DuplicateKind = "partial" if "partial" in relations else "near-identical" if "near-identical" in relations else "identical"
     return DuplicateGroup(
-        kind=kind,
-        level=level,
-        items=items,
-        shared=min((min(item.share, item.rep_share) for item in items[1:]), default=1.0),
-        wasted_bytes=int(sum(sizes) - max(sizes)),
+        kind=kind, level=level, items=items, shared=min((min(i.share, i.rep_share) for i in items[1:]), default=1.0)
     )
 
 
@@ -255,7 +181,7 @@ def _distinct_words(chunk_words: list[list[str]]) -> int:
     return sum(len(w) for w in chunk_words)
 
 
-def _file_item(row: dict, relation: Relation, share: float, rep_share: float) -> DuplicateItem:
+def _file_item(row: dict, relation: DuplicateRelation, share: float, rep_share: float) -> DuplicateItem:
     return DuplicateItem(
         path=row["path"], size=int(row["size"] or 0), mtime=float(row["mtime"] or 0.0),
         relation=relation, share=share, rep_share=rep_share,
@@ -300,7 +226,7 @@ def passage_duplicates(store, threshold: float) -> list[DuplicateGroup]:
     return [g for g in groups if len(set(g.paths)) > 1]
 
 
-def _passage_item(row: dict, meta: dict, relation: Relation, share: float, rep_share: float) -> DuplicateItem:
+def _passage_item(row: dict, meta: dict, relation: DuplicateRelation, share: float, rep_share: float) -> DuplicateItem:
     return DuplicateItem(
         path=row["path"],
         size=len(row["text"].encode("utf-8")),
