@@ -62,26 +62,30 @@ def ctfidf_labels(
     labels = []
     for row in weights:
         order = np.lexsort((terms, -row))
-        labels.append(_distinct_terms((str(terms[i]) for i in order if row[i] > 0), top_n))
+        labels.append(_distinct_terms(((str(terms[i]), float(row[i])) for i in order if row[i] > 0), top_n))
     return labels
+
+
+# A phrase takes the place of a word already in the label only when it is nearly as distinctive.
+PHRASE_REPLACES = 0.6
 
 
 def _distinct_terms(ranked, top_n: int) -> list[str]:
     """The first `top_n` terms that each add a word not already in the label."""
-    chosen: list[str] = []
-    covered: set[str] = set()
-    for term in ranked:
+    chosen: list[tuple[str, float]] = []
+    for term, weight in ranked:
         words = term.split()
-        if set(words) <= covered:
+        inside = [(t, w) for t, w in chosen if len(words) > 1 and t in words]
+        if inside and all(weight >= PHRASE_REPLACES * w for _, w in inside):
+            chosen = [c for c in chosen if c not in inside]  # the phrase says more than its words alone
+            inside = []
+        covered = {w for t, _ in chosen for w in t.split()}
+        if inside or set(words) <= covered:
             continue
-        if len(words) > 1:
-            # the phrase replaces the single words it holds
-            chosen = [t for t in chosen if not (len(t.split()) == 1 and t in words)]
-        chosen.append(term)
-        covered.update(words)
+        chosen.append((term, weight))
         if len(chosen) >= top_n:
             break
-    return chosen
+    return [t for t, _ in chosen]
 
 
 def ctfidf_matrix(counts) -> np.ndarray:

@@ -192,7 +192,7 @@ class Cluster:
 class Clustering:
     clusters: list[Cluster]
     k: int
-    chosen_by: str  # "given", "silhouette", "sqrt rule" or "too few files"
+    chosen_by: str  # "given", "size rule" (see queries/linkage.py) or "too few files"
 
 
 @dataclass(frozen=True)
