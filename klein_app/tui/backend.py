@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from klein_app.errors import UserError
-from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
 from klein_app.tui.formatting import error_line
 
 if TYPE_CHECKING:
@@ -189,6 +188,7 @@ class Backend:
     def duplicates(self, threshold: float | None = None) -> list[DuplicateGroup]:
         """Groups in the query's own order (most wasted bytes first)."""
         from klein_app.queries import EmptyIndexError, duplicates
+        from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
 
         try:
             share = DEFAULT_DUPLICATE_SHARE if threshold is None else threshold
