@@ -14,11 +14,12 @@ from collections import defaultdict
 
 import numpy as np
 
-from klein_app.queries.results import Cluster, Clustering
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.kmeans import fit_kmeans
 from klein_app.queries.labels import ctfidf_labels
 from klein_app.queries.linkage import file_features, fit_linkage
 from klein_app.queries.neighbours import normalise_rows
+from klein_app.queries.results import Cluster, Clustering
 from klein_app.queries.vectors import file_vectors, read_chunks
 
 # Labels only need a sample of each file's words; this bounds the text read on large indexes.
@@ -33,14 +34,15 @@ def clusters(store, *, n: int | None = None, seed: int = 0) -> list[Cluster]:
 
 def cluster_files(store, *, n: int | None = None, seed: int = 0) -> Clustering:
     if n is not None and n < 1:
-        raise ValueError("the number of clusters must be at least 1")
+        raise BadParameterError("the number of clusters must be at least 1")
     files = file_vectors(store)
     if not files.paths:
         return Clustering([], 0, "given" if n else "too few files")
     texts = _file_texts(store, files.paths)
     features = file_features(files.matrix, texts, seed=seed)
     if n is not None:
-        fit_labels, chosen_by = fit_kmeans(features, n, seed=seed).labels, "given"
+        fit = fit_kmeans(features, n, seed=seed)
+        fit_labels, chosen_by = fit.labels, fit.chosen_by
     elif len(files.paths) < 3:
         fit_labels, chosen_by = np.zeros(len(files.paths), dtype=int), "too few files"
     else:

@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.results import (
     DEFAULT_DUPLICATE_SHARE,
     DuplicateGroup,
@@ -51,13 +52,13 @@ def duplicates(
     """Duplicate groups, most wasted bytes first. `threshold` is the share of a file's text (0-1] that must
     also be in the other; 1.0 means identical files only."""
     if not 0.0 < threshold <= 1.0:
-        raise ValueError("threshold must be a share of text in (0, 1]")
+        raise BadParameterError("--threshold must be a share of text in (0, 1]")
     if level == "file":
         groups = file_duplicates(store, threshold)
     elif level == "chunk":
         groups = passage_duplicates(store, threshold)
     else:
-        raise ValueError(f"unknown level {level!r} (file or chunk)")
+        raise BadParameterError(f"unknown level {level!r} (file or chunk)")
     return sorted(groups, key=group_order)
 
 

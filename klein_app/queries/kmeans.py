@@ -15,7 +15,7 @@ class KMeansFit:
     labels: np.ndarray  # cluster id per row
     centroids: np.ndarray  # unit vectors, one per cluster
     k: int
-    chosen_by: str  # "given"
+    chosen_by: str  # "given" or "capped" (more asked than distinct files)
 
 
 def fit_kmeans(vectors: np.ndarray, k: int, *, seed: int = 0) -> KMeansFit:
@@ -26,7 +26,12 @@ def fit_kmeans(vectors: np.ndarray, k: int, *, seed: int = 0) -> KMeansFit:
     if n == 0:
         return KMeansFit(np.zeros(0, dtype=int), np.zeros((0, vectors.shape[1]), np.float32), 0, "given")
     chosen_by = "given"
-    k = max(1, min(int(k), n))
+    # More clusters than distinct vectors cannot be fitted (sklearn warns and leaves clusters empty): cap it.
+    distinct = len(np.unique(np.round(vectors, 5), axis=0))
+    capped = max(1, min(int(k), n, distinct))
+    if capped < k and chosen_by == "given":
+        chosen_by = "capped"
+    k = capped
     if k == 1:
         labels = np.zeros(n, dtype=int)
     elif n > MINIBATCH_ABOVE:

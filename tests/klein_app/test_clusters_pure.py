@@ -24,7 +24,7 @@ def test_ctfidf_prefers_distinctive_terms():
     assert "bread" in labels[0][0].split()
     assert "planet" in labels[1][0].split()
     assert "python" in labels[2][0].split()
-    assert all("common" not in l and "word" not in l for l in labels)
+    assert all("common" not in label and "word" not in label for label in labels)
 
 
 def test_ctfidf_matrix_formula():

@@ -9,9 +9,11 @@ import textwrap
 import pytest
 
 from klein_app.queries import DuplicateGroup, duplicates
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.shingles import shares, shingles
 from queries_corpora import THEMES, module_text, pair_set, planted_duplicates, prose, release_notes, vocabulary
 from queries_fixtures import build_store
+
 
 PASSAGE = (
     "To restore a backup, stop the service, copy the snapshot folder back into the data directory, check that "
@@ -86,9 +88,9 @@ def test_whole_file_copies_are_not_repeated_at_chunk_level(exact_store):
 
 def test_bad_arguments(exact_store):
     for bad in (0.0, -0.5, 1.5):
-        with pytest.raises(ValueError):
+        with pytest.raises(BadParameterError):
             duplicates(exact_store, threshold=bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(BadParameterError):
         duplicates(exact_store, level="folder")
 
 
