@@ -378,7 +378,6 @@ def bench_ann(ctx, work: Path, queries: list[dict], min_chunks: int) -> None:
 
     store = ctx.store
     copy_dir = work / "ann-db"
-    source_dir = Path(store.path)
     stamp = f"{store.count_chunks()}:{min_chunks}"
     marker = copy_dir / "bench-stamp"
     if not (marker.exists() and marker.read_text() == stamp):

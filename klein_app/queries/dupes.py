@@ -161,7 +161,7 @@ def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
     else:
         texts = _chunk_texts(store)
     units = []
-    for sha, members in sorted(by_sha.items(), key=lambda kv: kv[1][0]["path"]):
+    for members in sorted(by_sha.values(), key=lambda m: m[0]["path"]):
         chunk_texts = texts.get(members[0]["path"], [])
         chunk_words = [words(t) for t in chunk_texts]
         units.append(_Unit(members, union(shingles(w) for w in chunk_words), _distinct_words(chunk_words)))

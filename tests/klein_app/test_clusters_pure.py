@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from klein_app.queries.kmeans import fit_kmeans
-from klein_app.queries.linkage import fit_linkage
 from klein_app.queries.labels import ctfidf_labels, ctfidf_matrix
+from klein_app.queries.linkage import fit_linkage
 from klein_app.queries.neighbours import normalise_rows
 
 
@@ -50,7 +50,7 @@ def test_linkage_finds_blobs_of_a_nameable_size():
     points, truth = blobs(6, 30)
     fit = fit_linkage(points)
     assert fit.k == 6
-    assert len({(t, l) for t, l in zip(truth.tolist(), fit.labels.tolist())}) == 6
+    assert len({(t, c) for t, c in zip(truth.tolist(), fit.labels.tolist())}) == 6
 
 
 def test_linkage_never_two_for_many_groups():
@@ -74,7 +74,7 @@ def test_linkage_on_a_sample_labels_every_row(monkeypatch):
     points, truth = blobs(4, 50)
     fit = linkage.fit_linkage(points)
     assert fit.k == 4 and len(fit.labels) == 200
-    assert len({(t, l) for t, l in zip(truth.tolist(), fit.labels.tolist())}) == 4
+    assert len({(t, c) for t, c in zip(truth.tolist(), fit.labels.tolist())}) == 4
 
 
 def test_labels_prefer_phrases_without_repeating_words():

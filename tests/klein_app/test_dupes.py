@@ -7,13 +7,12 @@ import random
 import textwrap
 
 import pytest
+from queries_corpora import THEMES, module_text, pair_set, planted_duplicates, prose, release_notes, vocabulary
+from queries_fixtures import build_store
 
 from klein_app.queries import DuplicateGroup, duplicates
 from klein_app.queries.errors import BadParameterError
 from klein_app.queries.shingles import shares, shingles
-from queries_corpora import THEMES, module_text, pair_set, planted_duplicates, prose, release_notes, vocabulary
-from queries_fixtures import build_store
-
 
 PASSAGE = (
     "To restore a backup, stop the service, copy the snapshot folder back into the data directory, check that "
