@@ -206,14 +206,14 @@ def plant_copies(tree: Path, planted: list[dict]) -> list[tuple[str, str]]:
 def open_index(work: Path, tree: Path, model: str | None, max_file_mb: float):
     from klein_app.context import AppContext
     from klein_app.index.indexer import index_paths
-    from klein_app.index.progress import TerminalBar
+    from klein_app.index.progress import progress_reporter
     from klein_app.settings import Settings, resolve_paths
 
     settings = Settings(folders=[str(tree.resolve())], model=model, max_file_mb=max_file_mb)
     ctx = AppContext(resolve_paths(str(work / "db")), settings)
     ctx.save_settings()
     t0 = time.perf_counter()
-    report = index_paths(ctx, progress=TerminalBar(sys.stderr) if sys.stderr.isatty() else None)
+    report = index_paths(ctx, progress=progress_reporter(sys.stderr))
     took = time.perf_counter() - t0
     print(f"index: {ctx.store.count_chunks()} chunks in {len(ctx.store.list_files())} files "
           f"({report.indexed} indexed, {report.skipped} skipped this run, {took:.0f} s)")

@@ -75,6 +75,8 @@ def _distinct_terms(ranked, top_n: int) -> list[str]:
     chosen: list[tuple[str, float]] = []
     for term, weight in ranked:
         words = term.split()
+        if len(set(words)) < len(words):  # "cve cve": a word repeated in a list, not a phrase
+            continue
         inside = [(t, w) for t, w in chosen if len(words) > 1 and t in words]
         if inside and all(weight >= PHRASE_REPLACES * w for _, w in inside):
             chosen = [c for c in chosen if c not in inside]  # the phrase says more than its words alone
