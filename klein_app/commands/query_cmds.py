@@ -34,9 +34,10 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_similar)
 
-    p = subparsers.add_parser("dupes", help="exact and near-duplicate files or passages")
-    p.add_argument("--threshold", type=float, default=0.92, metavar="COS",
-                   help="cosine similarity for near-duplicates (default 0.92; 1.0: identical files only)")
+    p = subparsers.add_parser("dupes", help="files (or passages) that share most of their text")
+    p.add_argument("--threshold", default=None, metavar="SHARE",
+                   help="share of a file's text that must also be in the other, 0-1 or a percentage "
+                        "(default 0.8, i.e. 80%%; 1.0: identical files only); each file must share at least half")
     p.add_argument("--level", choices=("file", "chunk"), default="file",
                    help="whole files (default) or passages copied between files")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -194,15 +195,27 @@ def cmd_similar(args) -> int:
 # --- dupes -----------------------------------------------------------------------------------------
 
 
+def _share(value: str) -> float:
+    """A share of text: 0.9, or 90%."""
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise UsageError(f"--threshold is a share of text, e.g. 0.9 or 90%, not {value!r}") from None
+    if not 0.0 < share <= 1.0:
+        raise UsageError(f"--threshold is a share of text in (0, 1] (or 1-100%), not {value}")
+    return share
+
+
 def cmd_dupes(args) -> int:
     from klein_app.queries import duplicates
+    from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
 
-    if not 0.0 < args.threshold <= 1.0:
-        raise UsageError("--threshold must be a cosine similarity in (0, 1]")
+    threshold = DEFAULT_DUPLICATE_SHARE if args.threshold is None else _share(args.threshold)
     store = _reader_store(args)
     if store is None:
         return _nothing(args)
-    groups = duplicates(store, threshold=args.threshold, level=args.level)
+    groups = duplicates(store, threshold=threshold, level=args.level)
     if args.json:
         _print_json([g.to_json() for g in groups])
         return 0
@@ -211,12 +224,13 @@ def cmd_dupes(args) -> int:
         return 0
     total = sum(g.wasted_bytes for g in groups)
     print(f"{plural(len(groups), 'group')}, {human_bytes(total)} in redundant copies")
+    print("(after each member: the share of its text found in the first, and of the first's text found in it)")
     for g in groups:
         what = plural(len(g.items), "passage" if g.level == "chunk" else "file")
-        print(f"\n{g.kind:5s}  {what}, similarity {g.similarity:.3f}, {human_bytes(g.wasted_bytes)} redundant")
+        print(f"\n{what}: {g.description}; {human_bytes(g.wasted_bytes)} redundant")
         for item in g.items:
             where = f":{item.start_line}-{item.end_line}" if item.chunk_index is not None else ""
-            print(f"  {item.path}{where}  ({human_bytes(item.size)}, {_fmt_time(item.mtime)})")
+            print(f"  {item.shares_note:<16} {item.path}{where}  ({human_bytes(item.size)}, {_fmt_time(item.mtime)})")
     return 0
 
 

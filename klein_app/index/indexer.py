@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from klein_app.index.folders import watched_roots
 from klein_app.index.memory import trim_heap
-from klein_app.index.prepare import Budget, Prepared, file_row, prepare_file, weight
+from klein_app.index.prepare import Budget, Prepared, file_row, outcome_stands, prepare_file, weight
 from klein_app.index.progress import ProgressEvent, RateMeter, Throttle
 from klein_app.pathutil import is_under
 from klein_app.sources.walk import Entry, Visited, Walker
@@ -118,7 +118,7 @@ class _Run:
             elif (
                 old is not None
                 and not rechunk
-                and old["status"] in ("indexed", "skipped")
+                and outcome_stands(old)
                 and old["size"] == entry.size
                 and old["mtime"] == entry.mtime
             ):

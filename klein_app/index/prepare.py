@@ -4,6 +4,7 @@ Public API (used by indexer.py):
     prepare_file(entry, old_row, settings, model, rechunk) -> Prepared
         reads the bytes once, hashes them, decides "same" (content unchanged), "skipped", "error",
         "gone" or "indexed" (rows to embed); never raises for a bad file
+    outcome_stands(old_row) -> bool   whether an unchanged file's last outcome holds (else it is read again)
     Prepared       a file on its way through the pipeline
     file_row(...)  a `files` table row
     chunk_hash(text) -> str
@@ -58,10 +59,10 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool)
     if len(data) > cap:
         return Prepared(entry, "skipped", f"larger than {settings.max_file_mb:g} MB", size=len(data))
     sha = hashlib.sha256(data).hexdigest()
-    if old is not None and old["sha256"] == sha and old["status"] in ("indexed", "skipped") and not rechunk:
+    if old is not None and old["sha256"] == sha and not rechunk and outcome_stands(old):
         return Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old)
     try:
-        doc = read_document(entry.path, data)
+        doc = read_document(entry.path, data, max_unpacked=cap)
         chunks = model.chunk(doc.text, settings.chunk_tokens, settings.overlap_tokens)
     except ReadError as exc:
         return Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))
@@ -87,6 +88,14 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool)
             }
         )
     return Prepared(entry, "indexed", sha=sha, size=len(data), rows=rows, vectors=[None] * len(rows))
+
+def outcome_stands(old: dict) -> bool:
+    """Whether an unchanged file's old outcome stands. A skip by file type is retried: a newer version may
+    read the type (".gz", ".epub" and ".odt" were once skipped as binary), and the check costs nothing."""
+    if old["status"] == "indexed":
+        return True
+    return old["status"] == "skipped" and not (old["skip_reason"] or "").startswith("binary file (.")
+
 
 def weight(item: Prepared) -> int:
     return max(1, len(item.rows))

@@ -171,12 +171,14 @@ class Backend:
 
         return _user_errors(similar, self.ctx.store, path, k=k)
 
-    def duplicates(self, threshold: float = 0.92) -> list[DuplicateGroup]:
+    def duplicates(self, threshold: float | None = None) -> list[DuplicateGroup]:
         """Groups in the query's own order (most wasted bytes first)."""
         from klein_app.queries import EmptyIndexError, duplicates
+        from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
 
         try:
-            return _user_errors(duplicates, self.ctx.store, threshold=threshold, level="file")
+            share = DEFAULT_DUPLICATE_SHARE if threshold is None else threshold
+            return _user_errors(duplicates, self.ctx.store, threshold=share, level="file")
         except EmptyIndexError:
             return []
 

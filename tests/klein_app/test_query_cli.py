@@ -103,6 +103,7 @@ def test_search_batch_from_stdin(db, capsys, monkeypatch):
         (["search", "bread", "-k", "0"], "-k", 2),
         (["similar", "/no/such/file.md"], "not in the index", 1),
         (["dupes", "--threshold", "1.5"], "threshold", 2),
+        (["dupes", "--threshold", "half"], "share of text", 2),
         (["clusters", "-n", "0"], "-n", 2),
         (["search", "bread", "--bogus"], "unrecognized arguments", 2),
     ],
@@ -133,9 +134,9 @@ def test_dupes_finds_the_exact_copy(db, capsys):
     groups = json.loads(out)
     assert code == 0
     assert [sorted(i["path"].split("/")[-1] for i in g["items"]) for g in groups] == [["bread copy.md", "bread.md"]]
-    assert groups[0]["kind"] == "exact" and groups[0]["wasted_bytes"] == len(CORPUS["cooking/bread.md"])
-    code, out, _ = run(capsys, db, "dupes", "--threshold", "0.9999")
-    assert "exact" in out and "bread copy.md" in out
+    assert groups[0]["kind"] == "identical" and groups[0]["wasted_bytes"] == len(CORPUS["cooking/bread.md"])
+    code, out, _ = run(capsys, db, "dupes", "--threshold", "100%")
+    assert "identical" in out and "bread copy.md" in out
 
 
 def test_dupes_chunk_level(db, capsys):
