@@ -23,7 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Private, local semantic search over your own files. Run with no command for the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"klein-search {__version__}")
-    parser.add_argument("--db", metavar="DIR", help="index and config folder (overrides KLEIN_SEARCH_HOME)")
+    parser.add_argument(
+        "--db",
+        metavar="DIR|URI",
+        help="index and config folder, or s3://bucket/prefix (overrides KLEIN_SEARCH_HOME)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (index_cmds, query_cmds, model_cmds):
         module.register(sub)

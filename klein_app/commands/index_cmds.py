@@ -28,6 +28,18 @@ def register(subparsers) -> None:
         action="store_true",
         help="re-chunk every file; an unreadable index is moved aside and built anew",
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default), or ray: read, chunk and embed on a Ray cluster (the cluster extra)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="the Ray cluster to join ('auto', ray://HOST:10001); default: start Ray on this machine's cores",
+    )
+    p.add_argument("--ray-workers", type=int, metavar="N", help="Ray actors, one model each (default: one per CPU)")
     _common(p)
     p.set_defaults(func=cmd_index)
 
@@ -122,6 +134,13 @@ def _run_index(ctx, args, paths=None, rebuild=False):
             if moved is not None and not args.json:
                 print(f"moved the unreadable index aside to {moved}", file=sys.stderr)
             ctx._index_store = None
+        if getattr(args, "engine", "local") == "ray":
+            from klein_app.index.ray_engine import index_with_ray
+
+            return index_with_ray(
+                ctx, paths, progress=_progress(args), rebuild=rebuild,
+                address=args.ray_address, workers=args.ray_workers,
+            )
         return index_paths(ctx, paths, progress=_progress(args), rebuild=rebuild)
     except Exception as exc:
         err = _translate(exc)

@@ -8,7 +8,8 @@ Public API:
     IndexBusy          its message names the other process
 
 The file lock is an flock on data_dir/index/writer.lock, so the kernel drops it when the holder
-dies (kill -9 included) and no stale lock ever needs clearing by hand.
+dies (kill -9 included) and no stale lock ever needs clearing by hand. An index in object storage
+uses a lease object at the same key instead (klein_app/index/object_lock.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from pathlib import Path
+
+from klein_app.location import ObjectPath, as_path
 
 LOCK_NAME = "writer.lock"
 _STATE = "_writer_lock_state"
@@ -50,7 +52,7 @@ def hold_index(ctx):
     state = _state(ctx)
     with state.guard:
         if state.depth == 0:
-            state.fh = _acquire(Path(ctx.paths.data_dir) / "index" / LOCK_NAME)
+            state.fh = _acquire(as_path(ctx.paths.data_dir) / "index" / LOCK_NAME)
         state.depth += 1
     try:
         yield
@@ -62,7 +64,11 @@ def hold_index(ctx):
                 state.fh = None
 
 
-def _acquire(path: Path):
+def _acquire(path):
+    if isinstance(path, ObjectPath):
+        from klein_app.index.object_lock import ObjectLease
+
+        return ObjectLease.acquire(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(path, "a+", encoding="utf-8")
     try:
@@ -87,6 +93,14 @@ def _acquire(path: Path):
 
 
 def _release(fh) -> None:
+    from klein_app.index.object_lock import ObjectLease
+
+    if isinstance(fh, ObjectLease):
+        lost = fh.lost
+        fh.release()
+        if lost:
+            raise IndexBusy("another writer took over the index's lease while this one was writing")
+        return
     try:
         import fcntl
 
