@@ -248,6 +248,8 @@ def cmd_remove(args) -> int:
 
 
 def cmd_index(args) -> int:
+    if args.engine != "ray" and (args.ray_address or args.ray_workers):
+        raise _user_error("--ray-address and --ray-workers need --engine ray")
     ctx = _context(args)
     if not ctx.settings.folders:
         raise _user_error("no folders are watched yet; add one with `klein-search add PATH`")

@@ -388,8 +388,10 @@ class _Run:
         return filled
 
     def _flush(self, ready: list, known: set) -> None:
+        from klein_app.index.lock import check_held
         from klein_app.index.store import chunk_rows_table
 
+        check_held(self.ctx)
         self._event("write")
         file_rows, chunk_rows, vectors = [], [], []
         for item in ready:

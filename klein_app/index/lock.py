@@ -5,6 +5,8 @@ Public API:
                        process, raises IndexBusy when another process holds the index
     hold_index(ctx)    context manager that only claims the index for this process (the watcher
                        holds it for its lifetime so a second `index` fails fast and clearly)
+    check_held(ctx)    raises IndexBusy when this process's lease on object storage was lost (a no-op
+                       for the local flock, which cannot be lost); writers call it before each commit
     IndexBusy          its message names the other process
 
 The file lock is an flock on data_dir/index/writer.lock, so the kernel drops it when the holder
@@ -64,6 +66,17 @@ def hold_index(ctx):
                 state.fh = None
 
 
+def check_held(ctx) -> None:
+    from klein_app.index.object_lock import ObjectLease
+
+    fh = _state(ctx).fh
+    if isinstance(fh, ObjectLease) and fh.lost:
+        raise IndexBusy(_LOST)
+
+
+_LOST = "another writer took over the index's lease while this one was writing; run `index` again"
+
+
 def _acquire(path):
     if isinstance(path, ObjectPath):
         from klein_app.index.object_lock import ObjectLease
@@ -99,7 +112,7 @@ def _release(fh) -> None:
         lost = fh.lost
         fh.release()
         if lost:
-            raise IndexBusy("another writer took over the index's lease while this one was writing")
+            raise IndexBusy(_LOST)
         return
     try:
         import fcntl

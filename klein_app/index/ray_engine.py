@@ -99,7 +99,6 @@ def _connect(ray, address: str | None) -> bool:
                 ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise RayUnavailable(f"cannot join the Ray cluster at {address}: {str(exc).splitlines()[0][:200]}") from None
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # per-dataset INFO lines around our own progress bar
     return True
 
 
@@ -141,6 +140,7 @@ class _RayRun(_Run):
         opts = self.options
         data_ctx = ray.data.DataContext.get_current()
         data_ctx.enable_progress_bars = False  # the app draws its own
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # and per-dataset INFO lines would break it
         cpus = int(ray.cluster_resources().get("CPU", 1))
         workers = max(1, min(opts["workers"] or cpus // opts["cpus_per_worker"], len(send)))
         # a few files must still reach every worker
