@@ -27,6 +27,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import warnings
 from dataclasses import asdict
 
@@ -59,20 +60,16 @@ def index_with_ray(
     from klein_app.index.lock import writer_lock
 
     ray = _import_ray()
-    started = _connect(ray, address)
-    try:
-        with writer_lock(ctx):
-            run = _RayRun(ctx, progress, stop)
-            run.options = dict(
-                workers=workers,
-                cpus_per_worker=cpus_per_worker,
-                files_per_batch=files_per_batch,
-                flush_chunks=flush_chunks,
-            )
-            return run.run(paths, rebuild)
-    finally:
-        if started:
-            ray.shutdown()
+    options = dict(
+        workers=workers, cpus_per_worker=cpus_per_worker, files_per_batch=files_per_batch, flush_chunks=flush_chunks
+    )
+    with writer_lock(ctx):  # before Ray starts: a busy index fails at once
+        started = _connect(ray, address)
+        try:
+            return _RayRun(ctx, progress, stop, options).run(paths, rebuild)
+        finally:
+            if started:
+                ray.shutdown()
 
 
 def _import_ray():
@@ -105,7 +102,9 @@ def _connect(ray, address: str | None) -> bool:
 class _RayRun(_Run):
     """The local run with its read/chunk/embed stage (_process) handed to Ray."""
 
-    options: dict
+    def __init__(self, ctx, progress, stop, options: dict):
+        super().__init__(ctx, progress, stop)
+        self.options = options
 
     def _process(self, todo: list[Entry], existing: dict, rechunk: bool) -> None:
         self._gone = []
@@ -163,7 +162,8 @@ class _RayRun(_Run):
         ready: list[Prepared] = []
         waiting = 0
         for batch in out.iter_batches(batch_size=None, batch_format="pyarrow"):
-            for item, embedded in _unpack(batch, self.store.dim):
+            for item, embedded, encode_s in _unpack(batch, self.store.dim):
+                self.report.encode_seconds += encode_s  # summed over actors: CPU-seconds, not wall time
                 self._take(item, embedded, ready)
                 waiting += len(item.rows)
             if waiting >= opts["flush_chunks"]:
@@ -213,8 +213,12 @@ class _Embedder:
             entry = Entry(path=path, folder=folder, size=size, mtime=mtime)
             item, data = read_file(entry, None, self.settings, self.rechunk)
             items.append(item if data is None else chunk_file(item, data, self.settings, self.model))
+        t = time.perf_counter()
         embedded = _embed(self.model, items)
-        return _pack(items, embedded, self.model.dim)
+        seconds = time.perf_counter() - t
+        total = sum(embedded) or 1
+        # the batch's encode time, shared out by chunks embedded, so the driver can add it up per run
+        return _pack(items, embedded, [seconds * n / total for n in embedded], self.model.dim)
 
 
 def _embed(model, items: list[Prepared]) -> list[int]:
@@ -235,7 +239,7 @@ def _embed(model, items: list[Prepared]) -> list[int]:
     return [counts[id(item)] for item in items]
 
 
-def _pack(items: list[Prepared], embedded: list[int], dim: int):
+def _pack(items: list[Prepared], embedded: list[int], encode_s: list[float], dim: int):
     """One Arrow row per file; its chunks travel as an Arrow IPC blob of the chunks table's schema."""
     import pyarrow as pa
 
@@ -262,6 +266,7 @@ def _pack(items: list[Prepared], embedded: list[int], dim: int):
             "reason": [i.reason for i in items],
             "sha": [i.sha for i in items],
             "embedded": pa.array(embedded, pa.int32()),
+            "encode_s": pa.array(encode_s, pa.float64()),
             "chunks": pa.array(blobs, pa.binary()),
         }
     )
@@ -281,4 +286,4 @@ def _unpack(batch, dim: int):
             vectors = table.column("vector").combine_chunks().flatten().to_numpy().reshape(-1, dim)
             item.rows = table.drop_columns(["vector"]).to_pylist()
             item.vectors = list(np.array(vectors, dtype=np.float32))
-        yield item, cols["embedded"][k]
+        yield item, cols["embedded"][k], cols["encode_s"][k]

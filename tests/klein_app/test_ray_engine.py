@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 
 ray = pytest.importorskip("ray", reason="the cluster extra is not installed")
-moto_server = pytest.importorskip("moto.server", reason="the cluster extra is not installed")
+pytest.importorskip("moto.server", reason="moto[server] (the dev extra) is not installed")
 
 from conftest import write_corpus  # noqa: E402
 from queries_fixtures import TOPICS  # noqa: E402
+from s3_server import BUCKET, s3_endpoint  # noqa: E402,F401  (a fixture)
 
 from klein_app.context import open_context  # noqa: E402
 from klein_app.index.indexer import index_paths  # noqa: E402
@@ -31,7 +32,6 @@ from klein_app.index.store import Store, active_generation  # noqa: E402
 from klein_app.queries.search import search  # noqa: E402
 from klein_app.settings import Settings, resolve_paths, save_settings  # noqa: E402
 
-BUCKET = "klein-test"
 QUERIES = ["baking bread with yeast", "telescope and galaxies", "ERR_4711", "rivers and engines"]
 
 
@@ -60,32 +60,6 @@ def local_ray():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ALLOW_HTTP": "true",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    import boto3
-
-    boto3.client("s3").create_bucket(Bucket=BUCKET)
-    yield env
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    server.stop()
 
 
 def configure(db: str, root, model_path) -> None:
@@ -181,27 +155,12 @@ def test_ray_index_on_s3_via_the_cli_answers_like_the_local_index(
     lease = json.loads(s3.get_object(Bucket=BUCKET, Key="team/index/index/writer.lock")["Body"].read())
     assert lease["released"] is True
 
+    capsys.readouterr()
     assert main(["--db", uri, "search", "baking bread", "--json"]) == 0
-    out = capsys.readouterr()
-    assert out.out.startswith("["), (out.out[:300], out.err[-600:])
-    got = json.loads(out.out)
+    got = json.loads(capsys.readouterr().out)
     expected = search(Store.open_active(local_db), open_context(local_db).model, "baking bread", k=10)
     assert [(h["path"], h["chunk_index"]) for h in got] == [(r.path, r.chunk_index) for r in expected]
     assert len(got) >= 2
-
-
-def test_a_second_writer_on_s3_is_refused_while_the_lease_is_held(s3_endpoint, tiny_model_path, tmp_path):
-    from klein_app.index.lock import IndexBusy, hold_index
-
-    uri = f"s3://{BUCKET}/busy/index"
-    configure(uri, tmp_path, tiny_model_path)
-    first, second = open_context(uri), open_context(uri)
-    with hold_index(first):
-        with pytest.raises(IndexBusy, match="another klein-search process"):
-            with hold_index(second):
-                pass
-    with hold_index(second):  # released: the next writer gets it
-        pass
 
 
 CHILD = textwrap.dedent(
@@ -218,10 +177,11 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.timeout(600)  # two Ray start-ups, one of them in a child process
 def test_a_killed_ray_run_resumes_without_embedding_committed_files(local_ray, tmp_path, tiny_model_path):
     files = {
         f"f{i:03d}.md": "\n\n".join(f"File {i}, paragraph {j}: words about subject {i * 7 + j}." for j in range(6))
-        for i in range(80)
+        for i in range(40)
     }
     root = write_corpus(tmp_path / "corpus", files)
     db = str(tmp_path / "db")
@@ -259,3 +219,5 @@ def test_a_killed_ray_run_resumes_without_embedding_committed_files(local_ray, t
     assert report.chunks_embedded == sum(after[p]["n_chunks"] for p in after if p not in before)
     store = Store.open_active(db)
     assert store.count_chunks() == sum(r["n_chunks"] for r in after.values())
+    print(f"killed after {len(before)} of {len(files)} files committed; the resumed run embedded "
+          f"{report.chunks_embedded} chunks of {store.count_chunks()}, repaired {report.repaired}")
