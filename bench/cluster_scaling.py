@@ -10,6 +10,9 @@ cores) and timed on its own: a real `index --engine ray` pays that start-up once
 printed separately as "ray.init". Each Ray worker is one actor with one CPU, one torch thread and its own
 copy of the model; the local indexer runs torch on all cores in one process.
 
+Last, the driver's serial work per chunk (unpacking actor results and committing them, the part of a run
+that does not grow with the cluster) on synthetic chunks of the real shapes.
+
 Figures: chunks / wall seconds of the whole run (walk, read, chunk, embed, write, FTS and vector index
 builds, optimize); the time to the first embedded chunk (for Ray: Ray Data's start and each actor's model
 load); and each configuration's median wall time minus the local indexer's (Ray's overhead, or its gain).
@@ -31,12 +34,54 @@ from pathlib import Path
 
 def cpu_name() -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        info = Path("/proc/cpuinfo").read_text()
     except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+        return platform.processor() or "unknown CPU"
+    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "CPU")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []))
+    isa = ", ".join(
+        ["AVX2" if "avx2" in flags else "no AVX2", "AVX512-BF16" if "avx512_bf16" in flags else "no AVX512-BF16"]
+    )
+    return f"{name}, {isa}"
+
+
+def writer_rate(base: Path, n_files: int = 256, chunks_per_file: int = 64, dim: int = 256) -> dict:
+    """The driver's serial cost per chunk: unpack actor results (Arrow IPC) and commit them (local disk).
+
+    Synthetic rows of the real shapes (a 600-character text, a `dim`-d vector), through the engine's own
+    _pack/_unpack and the store's write path, in one commit as the engine's FLUSH_CHUNKS batches are.
+    """
+    import numpy as np
+
+    from klein_app.index.prepare import Prepared, chunk_hash, file_row
+    from klein_app.index.ray_engine import _pack, _unpack
+    from klein_app.index.store import Store, chunk_rows_table
+    from klein_app.sources.walk import Entry
+
+    rng = np.random.default_rng(0)
+    items = []
+    for f in range(n_files):
+        entry = Entry(path=f"/corpus/f{f}.txt", folder="/corpus", size=40_000, mtime=0.0)
+        rows = []
+        for i in range(chunks_per_file):
+            text = f"file {f} chunk {i} " + "lorem ipsum dolor sit amet " * 22
+            rows.append({"path": entry.path, "chunk_index": i, "start_line": i, "end_line": i, "text": text,
+                         "chunk_hash": chunk_hash(text), "file_sha256": "0" * 64, "model_fingerprint": "bench"})
+        vectors = list(rng.standard_normal((chunks_per_file, dim)).astype(np.float32))
+        items.append(Prepared(entry, "indexed", sha="0" * 64, size=40_000, rows=rows, vectors=vectors))
+    batch = _pack(items, [chunks_per_file] * n_files, [0.0] * n_files, dim)
+    store = Store.open(base / "writer-bench", dim, "bench")
+    t = time.perf_counter()
+    unpacked = [item for item, _n, _s in _unpack(batch, dim)]
+    t_unpack = time.perf_counter() - t
+    t = time.perf_counter()
+    table = chunk_rows_table([r for i in unpacked for r in i.rows], [v for i in unpacked for v in i.vectors], dim)
+    files = [file_row(i.entry, "indexed", "", i.sha, i.size, len(i.rows)) for i in unpacked]
+    store.write_files(files, table)
+    t_write = time.perf_counter() - t
+    n = n_files * chunks_per_file
+    return {"chunks": n, "unpack_chunks_per_s": n / t_unpack, "commit_chunks_per_s": n / t_write,
+            "driver_chunks_per_s": n / (t_unpack + t_write)}
 
 
 def fresh_context(base: Path, name: str, corpus: Path, model: str | None):
@@ -83,7 +128,13 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--writer-only", action="store_true", help="only the driver's serial write rate")
     args = ap.parse_args()
+
+    if args.writer_only:
+        with tempfile.TemporaryDirectory(prefix="klein-cluster-bench-") as tmp:
+            print(json.dumps({"machine": f"{cpu_name()}, {os.cpu_count()} cores", "writer": writer_rate(Path(tmp))}))
+        return 0
 
     import ray
 
@@ -107,6 +158,7 @@ def main() -> int:
                     file=sys.stderr,
                     flush=True,
                 )
+        writer = writer_rate(Path(tmp))
     ray.shutdown()
 
     summary = {}
@@ -128,6 +180,7 @@ def main() -> int:
         "chunks": runs[0]["chunks"],
         "files": runs[0]["files"],
         "ray_init_s": ray_init,
+        "writer": writer,
         "rounds": args.rounds,
         "summary": summary,
         "runs": runs,
@@ -144,6 +197,11 @@ def main() -> int:
             f"{engine:<10}{s['best_chunks_per_s']:>10.1f}{s['median_chunks_per_s']:>12.1f}{s['median_seconds']:>10.1f}"
             f"{s['median_first_result_s']:>14.1f}{s['overhead_vs_local_s']:>+12.1f}"
         )
+    w = out["writer"]
+    print(
+        f"driver   {w['driver_chunks_per_s']:.0f} chunks/s serial (unpack {w['unpack_chunks_per_s']:.0f}, "
+        f"commit {w['commit_chunks_per_s']:.0f}; {w['chunks']} synthetic chunks, one commit)"
+    )
     return 0
 
 
