@@ -98,7 +98,7 @@ def run_once(engine: str, workers: int, base: Path, corpus: Path, model: str | N
     from klein_app.index.ray_engine import index_with_ray
 
     ctx = fresh_context(base, f"{engine}{workers}-{tag}", corpus, model)
-    ctx.index_model  # the driver's own model load is not part of either engine's indexing time
+    _ = ctx.index_model  # the driver's own model load is not part of either engine's indexing time
     first = {}
 
     def progress(event):
@@ -172,7 +172,7 @@ def main() -> int:
             "median_first_result_s": statistics.median(r["first_result_s"] for r in mine),
         }
     local = summary["local"]["median_seconds"]
-    for engine, s in summary.items():
+    for s in summary.values():
         s["overhead_vs_local_s"] = s["median_seconds"] - local
     out = {
         "machine": f"{cpu_name()}, {cpus} cores",

@@ -37,7 +37,7 @@ def is_uri(text: str | os.PathLike) -> bool:
     return isinstance(text, str) and "://" in text
 
 
-def as_path(folder_or_uri) -> "Path | ObjectPath":
+def as_path(folder_or_uri) -> Path | ObjectPath:
     if isinstance(folder_or_uri, ObjectPath):
         return folder_or_uri
     if is_uri(folder_or_uri):
@@ -58,7 +58,7 @@ class ObjectPath:
     key: str  # "bucket/prefix/...", no trailing slash
 
     @classmethod
-    def parse(cls, uri: str) -> "ObjectPath":
+    def parse(cls, uri: str) -> ObjectPath:
         scheme, _, rest = uri.partition("://")
         if scheme not in SCHEMES:
             raise LocationError(f"unsupported storage URI {uri!r}: use a folder or s3://bucket/prefix")
@@ -70,7 +70,7 @@ class ObjectPath:
     def __str__(self) -> str:
         return f"{self.scheme}://{self.key}"
 
-    def __truediv__(self, name: str) -> "ObjectPath":
+    def __truediv__(self, name: str) -> ObjectPath:
         return ObjectPath(self.scheme, f"{self.key}/{name.strip('/')}")
 
     @property
@@ -78,7 +78,7 @@ class ObjectPath:
         return self.key.rsplit("/", 1)[-1]
 
     @property
-    def parent(self) -> "ObjectPath":
+    def parent(self) -> ObjectPath:
         return ObjectPath(self.scheme, self.key.rsplit("/", 1)[0]) if "/" in self.key else self
 
     @property

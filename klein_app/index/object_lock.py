@@ -45,7 +45,7 @@ class ObjectLease:
         self._thread.start()
 
     @classmethod
-    def acquire(cls, path, ttl_s: float = LEASE_TTL_S) -> "ObjectLease":
+    def acquire(cls, path, ttl_s: float = LEASE_TTL_S) -> ObjectLease:
         client = _client()
         bucket, key = path.bucket, path.prefix
         owner = uuid.uuid4().hex

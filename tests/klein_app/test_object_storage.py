@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-
 from s3_server import BUCKET, s3_endpoint  # noqa: F401  (a fixture)
 
 from klein_app.context import open_context
