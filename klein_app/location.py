@@ -179,21 +179,22 @@ _FILESYSTEMS: dict = {}
 
 
 def _filesystem(scheme: str):
-    # one client per scheme and process: pyarrow's S3 client is costly to make and thread-safe
-    fs = _FILESYSTEMS.get(scheme)
+    # pyarrow's S3 client is costly to make and thread-safe: one per configuration, reused
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    key = (scheme, endpoint, region)
+    fs = _FILESYSTEMS.get(key)
     if fs is None:
         import pyarrow.fs as pfs
 
         # credentials come from the environment by themselves; the endpoint does not
         kwargs = {}
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             proto, _, host = endpoint.partition("://")
             kwargs = {"endpoint_override": host, "scheme": proto} if host else {"endpoint_override": endpoint}
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if region:
             kwargs["region"] = region
-        fs = _FILESYSTEMS[scheme] = pfs.S3FileSystem(**kwargs)
+        fs = _FILESYSTEMS[key] = pfs.S3FileSystem(**kwargs)
     return fs
 
 

@@ -107,7 +107,7 @@ def _run_index(ctx, args, paths=None, rebuild=False):
         ctx.forget_index_store()
     progress = _progress(args)
     try:
-        if args.engine == "ray":
+        if getattr(args, "engine", "local") == "ray":  # `add` indexes too, always locally
             from klein_app.index.ray_engine import index_with_ray
 
             return index_with_ray(

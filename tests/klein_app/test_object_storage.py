@@ -22,7 +22,7 @@ def s3_ctx(prefix: str, folders, model_path):
 
 
 def test_the_local_indexer_writes_an_index_to_s3_that_reads_back(
-    s3_endpoint, tmp_path, make_corpus, tiny_model_path, tiny_model
+    s3_endpoint, tmp_path, make_corpus, tiny_model_path, tiny_model, capsys
 ):
     root = make_corpus(tmp_path / "c", {"a.md": "rivers and their deltas", "b/c.txt": "engines run on fuel"})
     ctx, uri = s3_ctx("local-engine", [root], tiny_model_path)
@@ -43,6 +43,15 @@ def test_the_local_indexer_writes_an_index_to_s3_that_reads_back(
     assert sorted(r["path"] for r in store.list_files()) == [str(root / "a.md"), str(root / "b/c.txt")]
     assert store.count_chunks() == 2 and store.disk_bytes() > 0
     assert index_paths(again).unchanged == 2
+
+    from klein_app.cli import main
+
+    capsys.readouterr()
+    assert main(["--db", uri, "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["config_file"] == f"{uri}/config.toml"
+    assert (status["files"], status["chunks"]) == (2, 2)
+    assert status["disk_bytes"] > 0
 
     (root / "a.md").write_text("rivers, deltas and estuaries")
     assert index_paths(open_context(uri)).indexed == 1
