@@ -88,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from klein_app.logs import setup_logging
     from klein_app.settings import resolve_paths
 
-    log_path = setup_logging(resolve_paths(args.db).data_dir)
+    try:
+        log_path = setup_logging(resolve_paths(args.db).data_dir)
+    except KleinError as err:  # a --db URI that cannot be used
+        return _emit(err, as_json)
     log.info("klein-search %s: %s", __version__, " ".join(argv) or "(tui)")
     try:
         if args.command is None:

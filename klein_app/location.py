@@ -8,7 +8,7 @@ Public API:
     write_atomic(path, text)     readers never see half a file (local: temp file + rename; object
                                  storage: one PUT is atomic already)
     remove_tree(path), tree_bytes(path)
-    LocationError   an unsupported scheme, or object storage that cannot be reached
+    LocationError   object storage that cannot be reached (an unusable URI is a UsageError)
 
 LanceDB opens the same URIs itself and reads the standard AWS variables (AWS_ENDPOINT_URL,
 AWS_ALLOW_HTTP, AWS_ACCESS_KEY_ID, AWS_REGION, ...); pyarrow's S3 filesystem reads the same ones, so
@@ -22,7 +22,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from klein_app.errors import UserError
+from klein_app.errors import UsageError, UserError
 
 # Only S3 is supported: writing needs the one-writer lock, which uses S3's conditional writes
 # (klein_app/index/object_lock.py). LanceDB itself also reads gs:// and az://.
@@ -30,7 +30,7 @@ SCHEMES = ("s3",)
 
 
 class LocationError(UserError):
-    """The --db URI cannot be used."""
+    """The object store behind a --db URI cannot be reached or read."""
 
 
 def is_uri(text: str | os.PathLike) -> bool:
@@ -61,10 +61,10 @@ class ObjectPath:
     def parse(cls, uri: str) -> ObjectPath:
         scheme, _, rest = uri.partition("://")
         if scheme not in SCHEMES:
-            raise LocationError(f"unsupported storage URI {uri!r}: use a folder or s3://bucket/prefix")
+            raise UsageError(f"unsupported storage URI {uri!r}: use a folder or s3://bucket/prefix")
         key = rest.strip("/")
         if not key:
-            raise LocationError(f"{uri!r} names no bucket: use s3://bucket/prefix")
+            raise UsageError(f"{uri!r} names no bucket: use s3://bucket/prefix")
         return cls(scheme, key)
 
     def __str__(self) -> str:

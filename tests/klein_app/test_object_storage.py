@@ -93,3 +93,14 @@ def test_a_dead_writers_lease_is_taken_over_after_it_expires(s3_endpoint):
     heir.release()
     released = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key="dead/index/writer.lock")["Body"].read())
     assert released["owner"] == heir.owner and released["released"] is True
+
+
+@pytest.mark.parametrize("uri", ["gs://bucket/x", "s3://", "s3:///"])
+def test_an_unusable_uri_is_a_one_line_usage_error_and_no_folder(uri, tmp_path, monkeypatch, capsys):
+    from klein_app.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", uri, "status"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "s3://bucket/prefix" in err
+    assert list(tmp_path.iterdir()) == []  # before: a local folder named "gs:" or "s3:" appeared here
