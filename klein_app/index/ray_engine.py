@@ -38,6 +38,7 @@ from klein_app.sources.walk import Entry
 
 FILES_PER_BATCH = 32  # files per actor call: enough chunks for full encode batches, small enough to stream
 FLUSH_CHUNKS = 16384  # chunks per write commit: few table versions on object storage
+FLUSH_SECONDS = 60.0  # ...but commit at least this often, so a killed run loses at most a minute of work
 
 
 class RayUnavailable(UserError):
@@ -161,14 +162,15 @@ class _RayRun(_Run):
         self._event("embed", force=True)
         ready: list[Prepared] = []
         waiting = 0
+        last_flush = time.monotonic()
         for batch in out.iter_batches(batch_size=None, batch_format="pyarrow"):
             for item, embedded, encode_s in _unpack(batch, self.store.dim):
                 self.report.encode_seconds += encode_s  # summed over actors: CPU-seconds, not wall time
                 self._take(item, embedded, ready)
                 waiting += len(item.rows)
-            if waiting >= opts["flush_chunks"]:
+            if ready and (waiting >= opts["flush_chunks"] or time.monotonic() - last_flush >= FLUSH_SECONDS):
                 self._flush(ready, known)
-                ready, waiting = [], 0
+                ready, waiting, last_flush = [], 0, time.monotonic()
             if self.stop.is_set():
                 break
         if ready:
