@@ -37,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Private, local semantic search over your own files. Run with no command for the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"klein-search {__version__}")
-    parser.add_argument("--db", metavar="DIR", help="index and config folder (overrides KLEIN_SEARCH_HOME)")
+    parser.add_argument(
+        "--db",
+        metavar="DIR|URI",
+        help="index and config folder, or s3://bucket/prefix (overrides KLEIN_SEARCH_HOME)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (index_cmds, query_cmds, model_cmds):
         module.register(sub)
@@ -84,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from klein_app.logs import setup_logging
     from klein_app.settings import resolve_paths
 
-    log_path = setup_logging(resolve_paths(args.db).data_dir)
+    try:
+        log_path = setup_logging(resolve_paths(args.db).data_dir)
+    except KleinError as err:  # a --db URI that cannot be used
+        return _emit(err, as_json)
     log.info("klein-search %s: %s", __version__, " ".join(argv) or "(tui)")
     try:
         if args.command is None:

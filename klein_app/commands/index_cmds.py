@@ -35,6 +35,18 @@ def register(subparsers) -> None:
         action="store_true",
         help="re-chunk every file; an unreadable index is moved aside and built anew",
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default), or ray: read, chunk and embed on a Ray cluster (the cluster extra)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="the Ray cluster to join ('auto', ray://HOST:10001); default: start Ray on this machine's cores",
+    )
+    p.add_argument("--ray-workers", type=int, metavar="N", help="Ray actors, one model each (default: one per CPU)")
     _common(p)
     p.set_defaults(func=cmd_index)
 
@@ -95,6 +107,12 @@ def _run_index(ctx, args, paths=None, rebuild=False):
         ctx.forget_index_store()
     progress = _progress(args)
     try:
+        if getattr(args, "engine", "local") == "ray":  # `add` indexes too, always locally
+            from klein_app.index.ray_engine import index_with_ray
+
+            return index_with_ray(
+                ctx, paths, progress=progress, rebuild=rebuild, address=args.ray_address, workers=args.ray_workers
+            )
         return index_paths(ctx, paths, progress=progress, rebuild=rebuild)
     finally:
         if progress is not None:
@@ -167,6 +185,8 @@ def cmd_remove(args) -> int:
 
 
 def cmd_index(args) -> int:
+    if args.engine != "ray" and (args.ray_address or args.ray_workers):
+        raise UsageError("--ray-address and --ray-workers need --engine ray")
     ctx = _context(args)
     if not ctx.settings.folders:
         raise UserError(NO_FOLDERS)
