@@ -7,6 +7,8 @@ Public API:
     ctx.index_model, ctx.index_store
                               the pair the indexer writes: the configured model and its generation
     ctx.model_loaded          whether .model is loaded already (a cheap check; never loads)
+    ctx.query_encoder()       what embeds queries: the numpy encoder of the model that built the active index
+                              (klein_model.load_query_encoder: no torch, so a cold search answers in seconds)
     ctx.refresh()             forget the cached query pair (after a blue-green swap or a settings change)
     ctx.save_settings()
 
@@ -32,6 +34,8 @@ class AppContext:
         self._index_store = None
         self._query_pair = None
         self._active_stamp = None
+        self._query_encoder = None
+        self._reader = None
 
     @property
     def data_dir(self) -> Path:
@@ -109,6 +113,41 @@ class AppContext:
     def model_loaded(self) -> bool:
         """Whether the query model is already loaded (never loads it)."""
         return self._query_pair is not None
+
+    def reader_store(self):
+        """The store queries read, opened without loading the model; None when nothing was ever indexed."""
+        from klein_app.index.store import Store
+
+        with self._lock:
+            stamp = self._active_stamp_now()
+            if stamp is None:
+                return None
+            if self._query_pair is not None and stamp == self._active_stamp:
+                return self._query_pair[1]
+            if self._reader is None or self._reader[0] != stamp:
+                self._reader = (stamp, Store.open_active(self.paths.data_dir))
+            return self._reader[1]
+
+    def query_encoder(self):
+        with self._lock:
+            from klein_app.index.store import active_generation
+
+            active = active_generation(self.paths.data_dir) or {}
+            fingerprint = active.get("fingerprint")
+            current = self._query_encoder
+            if current is not None and (fingerprint is None or current.fingerprint == fingerprint):
+                return current
+            import klein_model
+
+            encoder = klein_model.load_query_encoder(active.get("model") if fingerprint else self.settings.model)
+            if fingerprint and encoder.fingerprint != fingerprint and self.settings.model != active.get("model"):
+                encoder = klein_model.load_query_encoder(self.settings.model)
+            self._query_encoder = self.wrap_query_encoder(encoder)
+            return self._query_encoder
+
+    def wrap_query_encoder(self, encoder):
+        """Hook for the service (its embedding cache); the CLI and the TUI use the encoder as it is."""
+        return encoder
 
     def refresh(self) -> None:
         with self._lock:

@@ -63,19 +63,24 @@ def user_errors():
         raise UserError(str(exc)) from exc
 
 
-def open_store(args):
-    """The store queries read, without loading a model when the active index says which one it is."""
+def query_context(args):
+    """The service's warm context when the command runs inside it, else a fresh one."""
+    ctx = getattr(args, "context", None)
+    if ctx is not None:
+        return ctx
     from klein_app.context import open_context
-    from klein_app.index.store import Store, active_generation
 
-    ctx = open_context(args.db)
-    active = active_generation(ctx.data_dir)
-    if active and active.get("fingerprint") and active.get("dim"):
-        try:
-            return Store.open(ctx.data_dir, int(active["dim"]), active["fingerprint"], create=False)
-        except Exception:
-            pass  # fall back to the configured model's index
-    return ctx.store
+    return open_context(args.db)
+
+
+def open_store(args):
+    """The store queries read, without loading a model."""
+    from klein_app.queries.errors import EmptyIndexError
+
+    store = query_context(args).reader_store()
+    if store is None:
+        raise EmptyIndexError("the index is empty: add a folder with `klein-search add PATH`, then index it")
+    return store
 
 
 def _print_json(payload) -> None:
@@ -102,44 +107,74 @@ def _fmt_time(ts: float) -> str:
 
 
 def cmd_search(args) -> int:
-    from klein_app.cli import UserError
-    from klein_app.context import open_context
+    from klein_app.errors import UsageError
 
-    if args.queries is None and not args.query:
-        raise UserError("give a query, or --queries FILE")
+    # Checked before anything heavy is imported: a mistake is reported at once.
+    if args.queries is None and not " ".join(args.query).strip():
+        raise UsageError("the query is empty: give a query, or --queries FILE")
     if args.queries is not None and args.query:
-        raise UserError("give either a query or --queries FILE, not both")
+        raise UsageError("give either a query or --queries FILE, not both")
     if args.k < 1:
-        raise UserError("-k must be at least 1")
+        raise UsageError("-k must be at least 1")
     with user_errors():
-        ctx = open_context(args.db)
-        model, store = ctx.model, ctx.store
+        ctx = query_context(args)
         if args.queries is not None:
-            return _search_batch(args, store, model)
-        return _search_one(args, store, model, " ".join(args.query))
+            return _search_batch(args, ctx)
+        return _search_one(args, ctx, " ".join(args.query))
 
 
-def _run_search(args, store, model, query: str):
+def run_search(ctx, query: str, *, k: int = 10, mode: str = "hybrid", path: str | None = None,
+               ext: str | None = None, since: str | None = None):
+    """One search on the store queries read, the query embedded by the context's query encoder (no torch)."""
     from klein_app.queries import search
+    from klein_app.queries.errors import EmptyIndexError
 
-    return search(store, model, query, k=args.k, mode=args.mode, path_glob=args.path, exts=args.ext, since=args.since)
+    store = ctx.reader_store()
+    if store is None:
+        raise EmptyIndexError("the index is empty: add a folder with `klein-search add PATH`, then index it")
+    model = None if mode == "text" else ctx.query_encoder()
+    return search(store, model, query, k=k, mode=mode, path_glob=path, exts=ext, since=since)
 
 
-def _search_one(args, store, model, query: str) -> int:
-    results = _run_search(args, store, model, query)
+def batch_record(ctx, query: str, **options) -> dict:
+    """One line of `search --queries --json` (and one item of `POST /search`): a bad query gets an error, not a stop."""
+    return _batch_record(query, *_batch_search(ctx, query, options))
+
+
+def _batch_search(ctx, query: str, options: dict):
+    from klein_app.queries.errors import EmptyQueryError
+
+    try:
+        return run_search(ctx, query, **options), None
+    except EmptyQueryError as exc:
+        return [], str(exc)
+
+
+def _batch_record(query: str, results, error: str | None) -> dict:
+    record = {"query": query, "results": [r.to_json() for r in results]}
+    if error:
+        record["error"] = error
+    return record
+
+
+def _options(args) -> dict:
+    return {"k": args.k, "mode": args.mode, "path": args.path, "ext": args.ext, "since": args.since}
+
+
+def _search_one(args, ctx, query: str) -> int:
+    results = run_search(ctx, query, **_options(args))
     if args.json:
         _print_json([r.to_json() for r in results])
         return 0
     if not results:
-        print(_no_results_message(args, store), file=sys.stderr)
+        print(_no_results_message(args, ctx.reader_store()), file=sys.stderr)
         return 0
     _print_results(results)
     return 0
 
 
-def _search_batch(args, store, model) -> int:
+def _search_batch(args, ctx) -> int:
     from klein_app.cli import UserError
-    from klein_app.queries.errors import EmptyQueryError
 
     try:
         source = sys.stdin if args.queries == "-" else open(args.queries, encoding="utf-8")
@@ -150,16 +185,9 @@ def _search_batch(args, store, model) -> int:
             query = line.rstrip("\n")
             if not query.strip():
                 continue
-            try:
-                results = _run_search(args, store, model, query)
-                error = None
-            except EmptyQueryError as exc:  # one bad line must not stop a batch
-                results, error = [], str(exc)
+            results, error = _batch_search(ctx, query, _options(args))
             if args.json:
-                record = {"query": query, "results": [r.to_json() for r in results]}
-                if error:
-                    record["error"] = error
-                _print_json(record)
+                _print_json(_batch_record(query, results, error))
                 sys.stdout.flush()
             else:
                 print(f"## {query}")

@@ -292,6 +292,6 @@ def _report_line(report) -> str:
     return "last run: " + ", ".join(parts) if parts else ""
 
 
-def run_tui(db: str | None) -> int:
-    app = KleinApp(Backend(db))
+def run_tui(db: str | None, use_service: bool = True) -> int:
+    app = KleinApp(Backend(db, use_service=use_service))
     return int(app.run() or 0)

@@ -26,8 +26,9 @@ class IndexBusyError(BackendError):
 class Backend:
     """Wraps an `AppContext`: opened once in a worker, then shared by the screens' workers."""
 
-    def __init__(self, db: str | None) -> None:
+    def __init__(self, db: str | None, use_service: bool = True) -> None:
         self.db = db
+        self.use_service = use_service
         self._ctx: Any = None
         self._open_error = ""
         self._ready = threading.Event()
