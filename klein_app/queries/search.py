@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,10 +19,8 @@ from klein_app.queries.errors import EmptyIndexError, EmptyQueryError, ModelMism
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
 from klein_app.queries.grouping import group_by_file
-from klein_app.queries.snippets import WORD, Snippet, make_snippet
-
-Mode = Literal["hybrid", "vector", "text"]
-MODES: tuple[str, ...] = ("hybrid", "vector", "text")
+from klein_app.queries.results import SEARCH_MODES, Mode, SearchResult
+from klein_app.queries.snippets import WORD, make_snippet
 
 # Each mode fetches this many chunks per wanted file before grouping: files often have several matching
 # chunks, and fusion needs some depth in both lists to work.
@@ -46,28 +43,6 @@ _CAMEL = re.compile(r"[a-z][A-Z]")
 _COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text"]
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    path: str
-    score: float  # vector: cosine; text: BM25; hybrid: RRF scaled so 1.0 means "first in both lists"
-    start_line: int
-    end_line: int
-    chunk_index: int
-    text: str  # the whole best chunk
-    snippet: Snippet = field(default_factory=lambda: Snippet(""))  # a window of it, matches marked
-    other_hits: int = 0  # further matching chunks of the same file
-
-    def to_json(self) -> dict:
-        return {
-            "path": self.path,
-            "score": round(float(self.score), 6),
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "chunk_index": self.chunk_index,
-            "text": self.text,
-        }
-
-
 def search(
     store,
     model,
@@ -80,7 +55,7 @@ def search(
     since=None,
 ) -> list[SearchResult]:
     """The k files best matching `query`, best first. Raises a QueryError subclass for input the user can fix."""
-    if mode not in MODES:
+    if mode not in SEARCH_MODES:
         raise QueryError(f"unknown search mode {mode!r} (choose hybrid, vector or text)")
     if k <= 0:
         return []
