@@ -145,6 +145,11 @@ class AppContext:
             self._query_encoder = self.wrap_query_encoder(encoder)
             return self._query_encoder
 
+    @property
+    def query_encoder_loaded(self) -> bool:
+        """Whether query_encoder() would answer without loading (a cheap check)."""
+        return self._query_encoder is not None
+
     def wrap_query_encoder(self, encoder):
         """Hook for the service (its embedding cache); the CLI and the TUI use the encoder as it is."""
         return encoder

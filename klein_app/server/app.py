@@ -2,7 +2,7 @@
 
 Every answer is the JSON the CLI prints with `--json` for the same command, built by the same functions
 (the result types' `to_json`, `collect_status`, the commands' payload builders). Errors are the CLI's error
-JSON (`KleinError.to_json`: error, kind, exit_code) with status 400 for a bad request and 409 when the
+JSON (`KleinError.to_json`: error, kind, exit_code; and `type`, the error's class) with status 400 for a bad request and 409 when the
 request was understood but cannot be carried out. Every route needs `Authorization: Bearer <token>`.
 
 Routes are plain `def`s: FastAPI runs them on its worker threads, so many reads proceed at once while the
@@ -81,7 +81,9 @@ def create_app(state: ServiceState, token: str) -> FastAPI:
         from klein_app.cli import translate
 
         err = translate(exc)
-        return JSONResponse(err.to_json(), status_code=400 if err.exit_code == 2 else 409)
+        body = err.to_json()
+        body["type"] = type(exc).__name__  # which error, for programs (the TUI shows an empty index as no results)
+        return JSONResponse(body, status_code=400 if err.exit_code == 2 else 409)
 
     # Anything else is a bug: Starlette answers 500 and logs the traceback.
     for cls in user_error_types():

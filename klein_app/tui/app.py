@@ -322,5 +322,7 @@ def _report_line(report) -> str:
 
 
 def run_tui(db: str | None, use_service: bool = True) -> int:
-    app = KleinApp(Backend(db, use_service=use_service))
+    from klein_app.tui.backend import make_backend
+
+    app = KleinApp(make_backend(db, use_service))
     return int(app.run() or 0)

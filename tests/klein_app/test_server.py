@@ -263,3 +263,29 @@ def test_folders_routes(http, tmp_path):
     removed = http.delete("/folders", params={"path": str(folder)})
     assert removed.status_code == 200 and removed.json()["files_forgotten"] == 1
     assert str(folder) not in http.get("/folders").json()["folders"]
+
+
+# --- the TUI through the service --------------------------------------------------------------------------
+
+
+def test_tui_backend_uses_the_service(service, db, http):
+    from klein_app.tui.backend import Backend, make_backend
+    from klein_app.tui.service_backend import ServiceBackend
+
+    runner, _ = service
+    remote, local = make_backend(str(db)), make_backend(str(db), use_service=False)
+    assert isinstance(remote, ServiceBackend) and type(local) is Backend
+    remote.open()
+    local.open()
+
+    def same(a, b):  # the JSON rounds scores to 6 places
+        return [x.to_json() for x in a] == [x.to_json() for x in b] and [type(x) for x in a] == [type(x) for x in b]
+
+    assert same(remote.search("knead the dough", k=5), local.search("knead the dough", k=5))
+    assert remote.search("!!!") == [] and remote.totals() == local.totals()
+    assert remote.list_files() == local.list_files()
+    first = remote.list_files()[0].path
+    assert same(remote.similar(first, k=3), local.similar(first, k=3))
+    assert same(remote.duplicates(0.9), local.duplicates(0.9))
+    assert same(remote.clusters(2), local.clusters(2))
+    assert remote.watching and remote.model_loaded() and type(local.model()).__name__ == "NumpyEncoder"
