@@ -12,9 +12,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from klein_app.queries.results import Cluster, Clustering
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.kmeans import fit_kmeans
 from klein_app.queries.labels import ctfidf_labels
+from klein_app.queries.results import Cluster, Clustering
 from klein_app.queries.vectors import file_vectors, read_chunks
 
 # Labels only need a sample of each file's words; this bounds the text read on large indexes.
@@ -29,7 +30,7 @@ def clusters(store, *, n: int | None = None, seed: int = 0) -> list[Cluster]:
 
 def cluster_files(store, *, n: int | None = None, seed: int = 0) -> Clustering:
     if n is not None and n < 1:
-        raise ValueError("the number of clusters must be at least 1")
+        raise BadParameterError("the number of clusters must be at least 1")
     files = file_vectors(store)
     if not files.paths:
         return Clustering([], 0, "given" if n else "too few files")

@@ -16,8 +16,9 @@ from typing import Literal
 import numpy as np
 
 from klein_app.queries.components import connected_components
-from klein_app.queries.results import DuplicateGroup, DuplicateItem
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.neighbours import normalise_rows, similar_pairs
+from klein_app.queries.results import DuplicateGroup, DuplicateItem
 from klein_app.queries.vectors import FILE_VECTOR_COLUMNS, file_means, read_chunks, vector_matrix
 
 DEFAULT_THRESHOLD = 0.92
@@ -31,7 +32,7 @@ def duplicates(
     """Duplicate groups, most wasted bytes first. A threshold of 1.0 means identical content only (a hash
     match, no vectors read): two different texts can still reach cosine 1.0 in float32."""
     if not 0.0 < threshold <= 1.0:
-        raise ValueError("threshold must be in (0, 1]")
+        raise BadParameterError("--threshold must be a cosine similarity in (0, 1]")
     if level == "file" and threshold >= 1.0:
         groups = exact_file_duplicates(store)
     elif level == "file":
@@ -39,7 +40,7 @@ def duplicates(
     elif level == "chunk":
         groups = passage_duplicates(store, threshold)
     else:
-        raise ValueError(f"unknown level {level!r} (file or chunk)")
+        raise BadParameterError(f"unknown level {level!r} (file or chunk)")
     return sorted(groups, key=group_order)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-SEARCH_MODES = ("hybrid", "vector", "text")
-Mode = Literal["hybrid", "vector", "text"]
+# the modes live in klein_app.search_modes (light: the argument parser needs them); re-exported here
+from klein_app.search_modes import MODES as SEARCH_MODES  # noqa: F401
+from klein_app.search_modes import Mode  # noqa: F401
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ class ServiceClient:
         return payload
 
 
-def forward(command: str, argv: list[str], data_dir, *, read_stdin: bool = False) -> int | None:
+def forward(argv: list[str], data_dir, *, read_stdin: bool = False) -> int | None:
     """Run a CLI command in the service: prints what it printed and returns its exit code; None when no
     service answers (the caller runs the command itself)."""
     client = ServiceClient.find(data_dir)

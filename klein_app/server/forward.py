@@ -38,7 +38,7 @@ def _run(state, argv: list[str], cwd: str) -> int:
         setattr(args, dest, _absolute(getattr(args, dest, None), cwd))
     args.context = state.ctx
     args.service = state
-    code = run_command(args)
+    code = run_command(args, state.log_path)
     if args.command in FOLDER_COMMANDS:
         state.folders_changed()
     return code

@@ -13,6 +13,7 @@ import threading
 import time
 
 from klein_app.context import AppContext
+from klein_app.logs import log_file
 from klein_app.server.embed_cache import CachedEncoder, QueryCache
 from klein_app.settings import load_settings, resolve_paths
 
@@ -39,6 +40,7 @@ class ServiceState:
         self.watcher = None
         self.watch_error: str | None = None
         self.started_at = time.time()
+        self.log_path = log_file(paths.data_dir)  # named in the message of an unexpected error
         self.info = None  # the ServiceInfo run.py publishes
         self.cli_commands = 0  # CLI commands run here for a client (klein_app/server/forward.py)
         self._lock = threading.Lock()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from klein_app.errors import UserError
-from klein_app.tui.formatting import error_line
+from klein_app.humanize import one_line
 
 if TYPE_CHECKING:
     from klein_app.queries.results import Cluster, DuplicateGroup, FileRecord, SearchResult, SimilarFile
@@ -45,7 +45,7 @@ class Backend:
             self._ctx = open_context(self.db)
         except Exception as exc:
             # The app reports it (a bug is logged there); later calls get its line as a BackendError.
-            self._open_error = error_line(exc)
+            self._open_error = one_line(exc)
             raise
         finally:
             self._ready.set()
@@ -98,7 +98,7 @@ class Backend:
     # --- index ---------------------------------------------------------------------------------
 
     def _reader_store(self) -> Any:
-        """The store queries read (the active generation, opened without the model), or None before any index."""
+        """The store queries read, or None when nothing was ever indexed (never waits for the model)."""
         return self.ctx.reader_store()
 
     def has_index(self) -> bool:
@@ -201,10 +201,9 @@ def _user_errors(fn: Callable, *args, **kwargs) -> Any:
     except (EmptyIndexError, EmptyQueryError):
         raise  # callers turn these into an empty result with a friendly message
     except IndexBusy as exc:
-        raise IndexBusyError(error_line(exc)) from exc
+        raise IndexBusyError(one_line(exc)) from exc
     except (FolderError, QueryError) as exc:
-        raise BackendError(error_line(exc)) from exc
-
+        raise BackendError(one_line(exc)) from exc
 
 
 def make_backend(db: str | None, use_service: bool = True) -> Backend:

@@ -14,7 +14,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from klein_app.queries.results import DuplicateGroup, DuplicateItem
-from klein_app.tui.formatting import human_size
+from klein_app.humanize import human_bytes
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.status_bar import StatusBar
@@ -27,7 +27,7 @@ LOADING = "Looking for duplicates…"
 
 def group_label(group: DuplicateGroup) -> Text:
     label = Text()
-    label.append(f"{human_size(group.wasted_bytes):>9} wasted  ", style="bold")
+    label.append(f"{human_bytes(group.wasted_bytes):>9} wasted  ", style="bold")
     label.append(f"{len(group.items)} files  ")
     if group.kind == "exact":
         label.append("exact copies", style="bold green")
@@ -38,7 +38,7 @@ def group_label(group: DuplicateGroup) -> Text:
 
 def file_label(f: DuplicateItem, marked: bool, shown: str) -> Text:
     label = Text("[x] " if marked else "[ ] ", style="bold cyan" if marked else "dim")
-    label.append(f"{human_size(f.size):>9}  ")
+    label.append(f"{human_bytes(f.size):>9}  ")
     if f.mtime > 0:
         # when each copy last changed helps decide which one to keep
         label.append(time.strftime("%Y-%m-%d %H:%M  ", time.localtime(f.mtime)), style="dim")
@@ -134,7 +134,7 @@ class DuplicatesScreen(Screen):
             return
         wasted = sum(g.wasted_bytes for g in groups)
         self.query_one("#dupes-pane").border_title = (
-            f"Duplicates: {len(groups)} group{'s' if len(groups) != 1 else ''}, {human_size(wasted)} wasted"
+            f"Duplicates: {len(groups)} group{'s' if len(groups) != 1 else ''}, {human_bytes(wasted)} wasted"
             f" ({self._threshold_text()})"
         )
         for group in groups:
