@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from klein_app.errors import UserError
-from klein_app.modelcard import check_dim, model_evaluation
 
 
 def register(subparsers) -> None:
@@ -62,6 +61,8 @@ def embed_payload(model, texts: list[str], dim: int | None) -> dict:
 
 
 def cmd_embed(args) -> int:
+    from klein_app.modelcard import check_dim  # imports klein_model, hence numpy: not at start-up
+
     check_dim(args.model, args.dim)  # from the model card, before torch loads
     model = _load(args.model)
     payload = embed_payload(model, args.texts, args.dim)
@@ -76,6 +77,8 @@ def cmd_embed(args) -> int:
 
 
 def cmd_model(args) -> int:
+    from klein_app.modelcard import model_evaluation
+
     model = _load(args.model)
     info = {
         "name": model.name,

@@ -55,14 +55,12 @@ class CliRequest(BaseModel):
 
 
 def user_error_types() -> tuple[type[Exception], ...]:
-    import klein_model
-    from klein_app.errors import KleinError
-    from klein_app.index.folders import FolderError
-    from klein_app.index.lock import IndexBusy
-    from klein_app.index.store import StoreError
-    from klein_app.queries.errors import QueryError
+    """What `klein_app.cli.translate` turns into a user-facing error (anything else is a bug: 500)."""
+    from klein_model.errors import ModelLoadError
 
-    return (KleinError, klein_model.ModelLoadError, QueryError, StoreError, FolderError, IndexBusy)
+    from klein_app.errors import KleinError
+
+    return (KleinError, ModelLoadError)
 
 
 def create_app(state: ServiceState, token: str) -> FastAPI:
