@@ -110,10 +110,10 @@ def start_service(db: Path, env: dict) -> tuple[subprocess.Popen, float]:
 TUI_DRIVER = r"""
 import asyncio, sys, time
 from klein_app.tui.app import KleinApp
-from klein_app.tui.backend import Backend
+from klein_app.tui.backend import make_backend
 
 async def main(db, query, use_service):
-    app = KleinApp(Backend(db, use_service=use_service))
+    app = KleinApp(make_backend(db, use_service))
     async with app.run_test(size=(140, 40)) as pilot:
         painted = time.time()
         await pilot.press(*query)

@@ -78,7 +78,7 @@ def _fmt_time(ts: float) -> str:
 
 def cmd_search(args) -> int:
     from klein_app.queries.filters import build_filters
-    from klein_app.queries.checks import check_query
+    from klein_app.queries.search import check_query
 
     # every argument is checked before the model and the index load (seconds), so mistakes answer at once
     if args.queries is None and not args.query:

@@ -2,32 +2,49 @@
 
 Plain functions returning the dataclasses of results.py; the CLI and the TUI both call them. Every error a user can cause is a
 `QueryError` (see errors.py) with a message ready to show.
-
-The names load on first use (PEP 562): `from klein_app.queries.filters import ...` or `.checks` must not pull in
-numpy, LanceDB and scikit-learn, so a command line with a mistake is answered before any of them loads.
 """
 
-from __future__ import annotations
+from klein_app.queries.clusters import cluster_files, clusters
+from klein_app.queries.dupes import duplicates
+from klein_app.queries.errors import (
+    BadFilterError,
+    EmptyIndexError,
+    EmptyQueryError,
+    ModelMismatchError,
+    QueryError,
+    UnknownFileError,
+)
+from klein_app.queries.results import (
+    Cluster,
+    Clustering,
+    DuplicateGroup,
+    DuplicateItem,
+    FileRecord,
+    SearchResult,
+    SimilarFile,
+    Snippet,
+)
+from klein_app.queries.search import search
+from klein_app.queries.similar import similar
 
-import importlib
-
-_WHERE = {
-    "cluster_files": "clusters", "clusters": "clusters",
-    "duplicates": "dupes",
-    "BadFilterError": "errors", "EmptyIndexError": "errors", "EmptyQueryError": "errors",
-    "ModelMismatchError": "errors", "QueryError": "errors", "UnknownFileError": "errors",
-    "Cluster": "results", "Clustering": "results", "DuplicateGroup": "results", "DuplicateItem": "results",
-    "FileRecord": "results", "SearchResult": "results", "SimilarFile": "results", "Snippet": "results",
-    "search": "search",
-    "similar": "similar",
-}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__all__ = [
+    "BadFilterError",
+    "Cluster",
+    "Clustering",
+    "DuplicateGroup",
+    "DuplicateItem",
+    "EmptyIndexError",
+    "EmptyQueryError",
+    "FileRecord",
+    "ModelMismatchError",
+    "QueryError",
+    "SearchResult",
+    "SimilarFile",
+    "Snippet",
+    "UnknownFileError",
+    "cluster_files",
+    "clusters",
+    "duplicates",
+    "search",
+    "similar",
+]

@@ -23,7 +23,6 @@ from klein_app.queries.errors import (
     QueryError,
     QueryUsageError,
 )
-from klein_app.queries.checks import check_query
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
 from klein_app.queries.grouping import group_by_file
@@ -98,6 +97,18 @@ def search(
         )
         for g in groups[:k]
     ]
+
+
+def check_query(query: str | None, mode: str = "hybrid") -> str:
+    """The query stripped, or a QueryUsageError; cheap (no model, no index), so callers check before loading."""
+    if mode not in SEARCH_MODES:
+        raise QueryUsageError(f"unknown search mode {mode!r} (choose {', '.join(SEARCH_MODES)})")
+    query = (query or "").strip()
+    if not query:
+        raise EmptyQueryError("the query is empty")
+    if not WORD.search(query):
+        raise EmptyQueryError("the query has no words or numbers to search for")
+    return query
 
 
 def check_searchable(store, model) -> None:

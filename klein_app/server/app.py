@@ -130,6 +130,13 @@ def create_app(state: ServiceState, token: str) -> FastAPI:
 
         return collect_status(ctx, service=state.describe())
 
+    @app.get("/counts", dependencies=guarded, summary="indexed files and chunks (cheap, for status lines)")
+    def get_counts() -> dict:
+        store = ctx.reader_store()
+        if store is None:
+            return {"files": 0, "chunks": 0}
+        return {"files": int(store.count_files("indexed")), "chunks": int(store.count_chunks())}
+
     @app.get("/files", dependencies=guarded, summary="every indexed or skipped file (CLI: files --json)")
     def get_files(skipped: bool = False) -> list[dict]:
         from klein_app.commands.index_cmds import file_rows

@@ -61,14 +61,11 @@ class ServiceBackend(Backend):
         return int(self._call("DELETE", "/folders", params={"path": folder})["files_forgotten"])
 
     def has_index(self) -> bool:
-        return self._status()["chunks"] > 0
-
-    def _status(self) -> dict:
-        return self._call("GET", "/status")
+        return self.totals()[1] > 0
 
     def totals(self) -> tuple[int, int]:
-        status = self._status()
-        return int(status["files"]), int(status["chunks"])
+        counts = self._call("GET", "/counts")  # not /status: that lists every file
+        return int(counts["files"]), int(counts["chunks"])
 
     def list_files(self):
         from klein_app.queries.results import FileRecord

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-HEAVY = ("torch", "transformers", "lancedb", "pyarrow", "numpy")
+HEAVY = ("torch", "transformers", "lancedb", "pandas")
 
 
 def _run(code: str) -> list[str]:
