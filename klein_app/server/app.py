@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -56,9 +56,8 @@ class CliRequest(BaseModel):
 
 def user_error_types() -> tuple[type[Exception], ...]:
     """What `klein_app.cli.translate` turns into a user-facing error (anything else is a bug: 500)."""
-    from klein_model.errors import ModelLoadError
-
     from klein_app.errors import KleinError
+    from klein_model.errors import ModelLoadError
 
     return (KleinError, ModelLoadError)
 
@@ -164,9 +163,10 @@ def create_app(state: ServiceState, token: str) -> FastAPI:
         return payload
 
     @app.post("/index", dependencies=guarded, summary="bring the index up to date now (CLI: index --json)")
-    def post_index(body: IndexRequest = Body(default_factory=IndexRequest)) -> dict:
+    def post_index(body: IndexRequest | None = None) -> dict:
         from dataclasses import asdict
 
+        body = body or IndexRequest()
         from klein_app.commands.index_cmds import index_now
 
         return asdict(index_now(ctx, body.paths or None, rebuild=body.rebuild))

@@ -11,9 +11,9 @@ import time
 
 import httpx
 import pytest
+from queries_fixtures import TOPICS, write_files
 
 from klein_app.cli import main
-from queries_fixtures import TOPICS, write_files
 
 
 @pytest.fixture(scope="module")
