@@ -52,11 +52,18 @@ def register(subparsers) -> None:
 
 # --- plumbing --------------------------------------------------------------------------------------
 
-def _reader_store(args):
-    """The store queries read (no model loaded), or None when nothing was ever indexed."""
+def _context(args):
+    """The service's warm context when the command runs inside it (klein_app/server/forward.py), else a new one."""
+    if getattr(args, "context", None) is not None:
+        return args.context
     from klein_app.context import open_context
 
-    return open_context(args.db).reader_store()
+    return open_context(args.db)
+
+
+def _reader_store(args):
+    """The store queries read (no model loaded), or None when nothing was ever indexed."""
+    return _context(args).reader_store()
 
 
 def _print_json(payload) -> None:
@@ -71,7 +78,6 @@ def _fmt_time(ts: float) -> str:
 
 
 def cmd_search(args) -> int:
-    from klein_app.context import open_context
     from klein_app.queries.filters import build_filters
     from klein_app.queries.search import check_query
 
@@ -90,11 +96,10 @@ def cmd_search(args) -> int:
     else:
         queries = None
         check_query(" ".join(args.query), args.mode)
-    ctx = open_context(args.db)
-    model, store = ctx.model, ctx.store
+    ctx = _context(args)
     if queries is not None:
-        return _search_batch(args, store, model, queries)
-    return _search_one(args, store, model, " ".join(args.query))
+        return _search_batch(args, ctx, queries)
+    return _search_one(args, ctx, " ".join(args.query))
 
 
 def _read_queries(name: str) -> list[str]:
@@ -111,38 +116,62 @@ def _read_queries(name: str) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
-def _run_search(args, store, model, query: str):
+def run_search(ctx, query: str, *, k: int = 10, mode: str = DEFAULT_MODE, path: str | None = None,
+               ext: str | None = None, since: str | None = None):
+    """One search of the store queries read, the query embedded by the context's query encoder (numpy, no
+    torch): `search` here, `GET /search` in the service."""
     from klein_app.queries import search
+    from klein_app.queries.errors import NOTHING_INDEXED, EmptyIndexError
 
-    return search(store, model, query, k=args.k, mode=args.mode, path_glob=args.path, exts=args.ext, since=args.since)
+    store = ctx.reader_store()
+    if store is None:
+        raise EmptyIndexError(NOTHING_INDEXED)
+    model = None if mode == "text" else ctx.query_encoder()
+    return search(store, model, query, k=k, mode=mode, path_glob=path, exts=ext, since=since)
 
 
-def _search_one(args, store, model, query: str) -> int:
-    results = _run_search(args, store, model, query)
+def batch_record(ctx, query: str, **options) -> dict:
+    """One line of `search --queries --json`, one item of `POST /search`: a bad query gets an error, not a stop."""
+    return _batch_record(query, *_batch_search(ctx, query, options))
+
+
+def _batch_search(ctx, query: str, options: dict):
+    from klein_app.queries.errors import EmptyQueryError
+
+    try:
+        return run_search(ctx, query, **options), None
+    except EmptyQueryError as exc:  # one bad line must not stop a batch
+        return [], str(exc)
+
+
+def _batch_record(query: str, results, error: str | None) -> dict:
+    record = {"query": query, "results": [r.to_json() for r in results]}
+    if error:
+        record["error"] = error
+    return record
+
+
+def _options(args) -> dict:
+    return {"k": args.k, "mode": args.mode, "path": args.path, "ext": args.ext, "since": args.since}
+
+
+def _search_one(args, ctx, query: str) -> int:
+    results = run_search(ctx, query, **_options(args))
     if args.json:
         _print_json([r.to_json() for r in results])
         return 0
     if not results:
-        print(_no_results_message(args, store), file=sys.stderr)
+        print(_no_results_message(args, ctx.reader_store()), file=sys.stderr)
         return 0
     _print_results(results)
     return 0
 
 
-def _search_batch(args, store, model, queries: list[str]) -> int:
-    from klein_app.queries.errors import EmptyQueryError
-
+def _search_batch(args, ctx, queries: list[str]) -> int:
     for query in queries:
-        try:
-            results = _run_search(args, store, model, query)
-            error = None
-        except EmptyQueryError as exc:  # one bad line must not stop a batch
-            results, error = [], str(exc)
+        results, error = _batch_search(ctx, query, _options(args))
         if args.json:
-            record = {"query": query, "results": [r.to_json() for r in results]}
-            if error:
-                record["error"] = error
-            _print_json(record)
+            _print_json(_batch_record(query, results, error))
             sys.stdout.flush()
         else:
             print(f"## {query}")

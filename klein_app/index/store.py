@@ -178,8 +178,9 @@ class Store:
 
     @classmethod
     def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> Store:
-        import lancedb
+        from klein_app.index.lancedb_loader import import_lancedb
 
+        lancedb = import_lancedb()
         path = as_path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
         if not path.exists() and not create:
             raise StoreError(f"no index for this model at {path}")

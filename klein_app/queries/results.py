@@ -51,7 +51,17 @@ class SearchResult:
             "end_line": self.end_line,
             "chunk_index": self.chunk_index,
             "text": self.text,
+            "snippet": {"text": self.snippet.text, "highlights": [list(h) for h in self.snippet.highlights]},
+            "other_hits": self.other_hits,
         }
+
+    @classmethod
+    def from_json(cls, d: dict) -> SearchResult:
+        """The inverse of to_json (the TUI reads the service's answers with it)."""
+        snippet = d.get("snippet") or {}
+        return cls(path=d["path"], score=d["score"], start_line=d["start_line"], end_line=d["end_line"],
+                   chunk_index=d["chunk_index"], text=d["text"], other_hits=d.get("other_hits", 0),
+                   snippet=Snippet(snippet.get("text", ""), [tuple(h) for h in snippet.get("highlights", [])]))
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,10 @@ class SimilarFile:
 
     def to_json(self) -> dict:
         return {"path": self.path, "score": round(float(self.score), 6), "n_chunks": self.n_chunks}
+
+    @classmethod
+    def from_json(cls, d: dict) -> SimilarFile:
+        return cls(**d)
 
 
 # Two files are near-duplicates when this share of one file's text is also in the other (see queries/dupes.py).
@@ -159,6 +173,11 @@ class DuplicateGroup:
             "items": [item.to_json() for item in self.items],
         }
 
+    @classmethod
+    def from_json(cls, d: dict) -> DuplicateGroup:
+        return cls(kind=d["kind"], level=d["level"], similarity=d["similarity"],
+                   items=[DuplicateItem(**item) for item in d["items"]])
+
 
 def _floor_pct(x: float) -> str:
     return f"{int(x * 100 + 1e-9)}%"  # rounded down: "≥ 89%" must not claim 90
@@ -187,6 +206,11 @@ class Cluster:
             "cohesion": round(float(self.cohesion), 6),
             "paths": self.paths,
         }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Cluster:
+        return cls(id=d["id"], terms=d["terms"], size=d["size"], central_path=d["central_path"],
+                   paths=d["paths"], cohesion=d["cohesion"])
 
 
 @dataclass(frozen=True)

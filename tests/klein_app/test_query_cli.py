@@ -39,7 +39,7 @@ def test_search_json(db, capsys):
     results = json.loads(out)
     assert 1 <= len(results) <= 3
     assert results[0]["path"].endswith("code/server.py")
-    assert set(results[0]) == {"path", "score", "start_line", "end_line", "chunk_index", "text"}
+    assert set(results[0]) == {"path", "score", "start_line", "end_line", "chunk_index", "text", "snippet", "other_hits"}
     assert "ERR_4711" in results[0]["text"]
 
 
