@@ -128,7 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
     except UsageError as err:
         return emit(err, "--json" in argv)
-    code = _through_service(args, argv)
+    try:
+        code = _through_service(args, argv)
+    except KleinError as err:  # a --db URI that cannot be used
+        return emit(err, bool(getattr(args, "json", False)))
     if code is not None:
         return code
     from klein_app.index.memory import limit_blas_threads, limit_malloc_arenas

@@ -77,8 +77,10 @@ def _private_dir(folder: Path) -> None:
         os.chmod(folder, 0o700)
 
 
-def service_key(data_dir: str | Path) -> str:
-    return hashlib.blake2b(str(Path(data_dir).resolve()).encode(), digest_size=6).hexdigest()
+def service_key(data_dir) -> str:
+    """One name per index: its resolved folder, or its object-store URI as written."""
+    name = str(data_dir) if "://" in str(data_dir) else str(Path(data_dir).resolve())
+    return hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
 
 
 def socket_path(data_dir: str | Path) -> Path:
