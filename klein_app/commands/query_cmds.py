@@ -128,13 +128,20 @@ def _run_search(args, store, model, query: str):
 def _search_one(args, store, model, query: str) -> int:
     results = _run_search(args, store, model, query)
     if args.json:
-        _print_json([r.to_json() for r in results])
+        _print_json(_search_record(query, results))
         return 0
     if not results:
         print(_no_results_message(args, store), file=sys.stderr)
         return 0
     _print_results(results)
     return 0
+
+
+def _search_record(query: str, results) -> dict:
+    """The --json form of one query's answer (one line per query in a batch)."""
+    from klein_app.queries.results import no_good_match
+
+    return {"query": query, "no_good_match": no_good_match(results), "results": [r.to_json() for r in results]}
 
 
 def _search_batch(args, store, model) -> int:
@@ -156,7 +163,7 @@ def _search_batch(args, store, model) -> int:
             except EmptyQueryError as exc:  # one bad line must not stop a batch
                 results, error = [], str(exc)
             if args.json:
-                record = {"query": query, "results": [r.to_json() for r in results]}
+                record = _search_record(query, results)
                 if error:
                     record["error"] = error
                 _print_json(record)
@@ -171,9 +178,14 @@ def _search_batch(args, store, model) -> int:
 
 
 def _print_results(results) -> None:
+    from klein_app.queries.results import no_good_match
+
+    if no_good_match(results):
+        print("no good match: nothing is close to the query; the nearest files follow")
     for rank, r in enumerate(results, start=1):
         more = f"  (+{r.other_hits} more in file)" if r.other_hits else ""
-        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{more}")
+        weak = "  (weak)" if r.weak else ""
+        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{weak}{more}")
         print(f"    {r.snippet.marked()}")
 
 
