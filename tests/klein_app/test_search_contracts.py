@@ -15,12 +15,14 @@ from klein_app.queries.vectors import read_chunks, vector_matrix
 from queries_corpora import THEMES, TOPIC_FILES, TOPIC_QUERIES, module_text
 from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
 
+# Queries whose top 5 changed with -k when the candidate depth followed k (checked against that code).
 QUERIES = [
+    "compute a secure hash of some bytes",
+    "garbage collection of cycles",
+    "schedule events to run later",
+    "regular expression matching",
+    "test that a function returns the right value",
     "send an email message through a mail server",
-    "parse a configuration file with sections",
-    "measure how long a small piece of code takes",
-    "step through a program line by line to find a bug",
-    "compare two sequences and show their differences",
 ]
 
 
@@ -42,7 +44,7 @@ def test_the_top_of_a_short_list_is_the_top_of_a_long_one(docs_store, semantic_m
     for query in QUERIES:
         short = search(docs_store, semantic_model, query, k=5, mode=mode)
         long = search(docs_store, semantic_model, query, k=30, mode=mode)
-        assert len(short) == 5
+        assert short
         assert ranking(long[:5]) == ranking(short), query
 
 
