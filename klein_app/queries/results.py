@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-SEARCH_MODES = ("hybrid", "vector", "text")
-Mode = Literal["hybrid", "vector", "text"]
+# the modes live in klein_app.search_modes (light: the argument parser needs them); re-exported here
+from klein_app.search_modes import MODES as SEARCH_MODES  # noqa: F401
+from klein_app.search_modes import Mode  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -72,18 +73,44 @@ class SimilarFile:
         return {"path": self.path, "score": round(float(self.score), 6), "n_chunks": self.n_chunks}
 
 
+# Two files are near-duplicates when this share of one file's text is also in the other (see queries/dupes.py).
+DEFAULT_DUPLICATE_SHARE = 0.8
+
+DuplicateKind = Literal["identical", "near-identical", "partial"]
+DuplicateRelation = Literal["representative", "identical", "near-identical", "partial"]
+
+
 @dataclass(frozen=True)
 class DuplicateItem:
     path: str
     size: int  # bytes of the file (file level) or of the passage text (chunk level)
     mtime: float
+    relation: DuplicateRelation = "representative"  # how it stands to the group's first item
+    share: float = 1.0  # share of this item's text that is also in the representative
+    rep_share: float = 1.0  # share of the representative's text that is also in this item
     chunk_index: int | None = None
     start_line: int | None = None
     end_line: int | None = None
     text: str | None = None  # the passage, at chunk level
 
+    @property
+    def shares_note(self) -> str:
+        """How it stands to the group's first item: "first", "identical", or its shares "93% / 95%"."""
+        if self.relation == "representative":
+            return "first"
+        if self.relation == "identical":
+            return "identical"
+        return f"{self.share:.0%} / {self.rep_share:.0%}"
+
     def to_json(self) -> dict:
-        out = {"path": self.path, "size": self.size, "mtime": self.mtime}
+        out = {
+            "path": self.path,
+            "size": self.size,
+            "mtime": self.mtime,
+            "relation": self.relation,
+            "share": round(float(self.share), 4),
+            "rep_share": round(float(self.rep_share), 4),
+        }
         if self.chunk_index is not None:
             out.update(chunk_index=self.chunk_index, start_line=self.start_line, end_line=self.end_line, text=self.text)
         return out
@@ -91,16 +118,22 @@ class DuplicateItem:
 
 @dataclass(frozen=True)
 class DuplicateGroup:
-    kind: Literal["exact", "near"]
+    """Files (or passages) sharing most of their text with the first item, the representative."""
+
+    kind: DuplicateKind
     level: Literal["file", "chunk"]
-    items: list[DuplicateItem] = field(default_factory=list)
-    similarity: float = 1.0  # the lowest cosine between two distinct contents of the group (1.0 when exact)
+    items: list[DuplicateItem] = field(default_factory=list)  # the representative first
+    shared: float = 1.0  # the least share of text any member has in common with the representative, either way
 
     @property
     def wasted_bytes(self) -> int:
         """What deleting all but the largest copy would free."""
         sizes = self.sizes
         return int(sum(sizes) - max(sizes)) if sizes else 0
+
+    @property
+    def representative(self) -> DuplicateItem | None:
+        return self.items[0] if self.items else None
 
     @property
     def paths(self) -> list[str]:
@@ -114,14 +147,30 @@ class DuplicateGroup:
     def mtimes(self) -> list[float]:
         return [item.mtime for item in self.items]
 
+    @property
+    def description(self) -> str:
+        """One line a person can read: what kind of duplicate, and how much text is shared."""
+        if self.kind == "identical":
+            return "identical"
+        if self.kind == "near-identical" and self.shared >= 0.995:
+            return "same text in another layout or format"
+        if self.kind == "near-identical":
+            return f"near-identical, each shares ≥ {_floor_pct(self.shared)} of its text with the first"
+        return f"partial overlap, ≥ {_floor_pct(self.shared)} of text shared with the first"
+
     def to_json(self) -> dict:
         return {
             "kind": self.kind,
             "level": self.level,
-            "similarity": round(float(self.similarity), 6),
+            "description": self.description,
+            "shared": round(float(self.shared), 4),
             "wasted_bytes": self.wasted_bytes,
             "items": [item.to_json() for item in self.items],
         }
+
+
+def _floor_pct(x: float) -> str:
+    return f"{int(x * 100 + 1e-9)}%"  # rounded down: "≥ 89%" must not claim 90
 
 
 @dataclass(frozen=True)
@@ -153,7 +202,7 @@ class Cluster:
 class Clustering:
     clusters: list[Cluster]
     k: int
-    chosen_by: str  # "given", "silhouette", "sqrt rule" or "too few files"
+    chosen_by: str  # "given", "size rule" (see queries/linkage.py) or "too few files"
 
 
 @dataclass(frozen=True)

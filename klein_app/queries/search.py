@@ -20,12 +20,18 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
 from klein_app.index import ann
-from klein_app.queries.errors import EmptyIndexError, EmptyQueryError, ModelMismatchError, QueryError
+from klein_app.queries.errors import (
+    NOTHING_INDEXED,
+    EmptyIndexError,
+    EmptyQueryError,
+    ModelMismatchError,
+    QueryError,
+    QueryUsageError,
+)
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import weighted_score_fusion
 from klein_app.queries.grouping import group_by_file
@@ -78,15 +84,9 @@ def search(
 
     `model` may be None in text mode; the hits then carry no cosine and are never marked weak.
     """
-    if mode not in SEARCH_MODES:
-        raise QueryError(f"unknown search mode {mode!r} (choose hybrid, vector or text)")
+    query = check_query(query, mode)
     if k <= 0:
         return []
-    query = (query or "").strip()
-    if not query:
-        raise EmptyQueryError("the query is empty")
-    if not WORD.search(query):
-        raise EmptyQueryError("the query has no words or numbers to search for")
     check_searchable(store, model)
     parsed = parse_query(query)
     filters = build_filters(path_glob, exts, since)
@@ -136,10 +136,22 @@ def is_weak(cosine: float | None, text: str, terms: list[str]) -> bool:
     return not terms or not all(any(t in f or f in t for f in found) for t in terms)
 
 
+def check_query(query: str | None, mode: str = "hybrid") -> str:
+    """The query stripped, or a QueryUsageError; cheap (no model, no index), so callers check before loading."""
+    if mode not in SEARCH_MODES:
+        raise QueryUsageError(f"unknown search mode {mode!r} (choose {', '.join(SEARCH_MODES)})")
+    query = (query or "").strip()
+    if not query:
+        raise EmptyQueryError("the query is empty")
+    if not WORD.search(query):
+        raise EmptyQueryError("the query has no words or numbers to search for")
+    return query
+
+
 def check_searchable(store, model) -> None:
     """Raise when the index is empty or was built by another model."""
     if store.chunks_table.count_rows() == 0:
-        raise EmptyIndexError("the index is empty: add a folder with `klein-search add PATH`, then index it")
+        raise EmptyIndexError(NOTHING_INDEXED)
     if model is not None and getattr(store, "fingerprint", None) != getattr(model, "fingerprint", None):
         raise ModelMismatchError(
             "the index was built with another model; re-index with the current model (`klein-search index`)"

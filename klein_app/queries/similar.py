@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from klein_app.index import ann
-from klein_app.queries.errors import EmptyIndexError, UnknownFileError
+from klein_app.queries.errors import NOTHING_INDEXED, EmptyIndexError, UnknownFileError
 from klein_app.queries.filters import sql_string
 from klein_app.queries.neighbours import top_k
 from klein_app.queries.results import SimilarFile
@@ -27,7 +27,7 @@ _IN_BATCH = 400
 def similar(store, path: str, *, k: int = 10) -> list[SimilarFile]:
     """The k files most similar in meaning to `path` (which must be indexed), best first."""
     if store.chunks_table.count_rows() == 0:
-        raise EmptyIndexError("the index is empty: add a folder with `klein-search add PATH`, then index it")
+        raise EmptyIndexError(NOTHING_INDEXED)
     path = resolve_indexed_path(store, path)
     if k <= 0:
         return []

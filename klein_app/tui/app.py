@@ -21,7 +21,8 @@ from textual.signal import Signal
 from klein_app.errors import KleinError
 from klein_app.tui import messages
 from klein_app.tui.backend import Backend, IndexBusyError
-from klein_app.tui.formatting import display_path, error_line, short_path
+from klein_app.humanize import one_line
+from klein_app.tui.formatting import display_path, short_path
 from klein_app.tui.opener import launch_detached, open_command
 from klein_app.tui.progress import apply_progress
 from klein_app.tui.status import IndexStatus
@@ -85,7 +86,7 @@ class KleinApp(App[int]):
         A KleinError's message is written for the user; anything else is a bug, so it is logged with its
         traceback as well.
         """
-        line = error_line(exc)
+        line = one_line(exc)
         if not isinstance(exc, KleinError):
             log.error("%s: unexpected %s", title, type(exc).__name__, exc_info=exc)
         self.post_message(messages.ErrorRaised(line, title))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from klein_app.errors import UserError
-from klein_app.tui.formatting import error_line
+from klein_app.humanize import one_line
 
 if TYPE_CHECKING:
     from klein_app.queries.results import Cluster, DuplicateGroup, FileRecord, SearchResult, SimilarFile
@@ -35,7 +35,6 @@ class Backend:
         self._open_error = ""
         self._ready = threading.Event()
         self._watcher: Any = None
-        self._peek: Any = None
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -46,7 +45,7 @@ class Backend:
             self._ctx = open_context(self.db)
         except Exception as exc:
             # The app reports it (a bug is logged there); later calls get its line as a BackendError.
-            self._open_error = error_line(exc)
+            self._open_error = one_line(exc)
             raise
         finally:
             self._ready.set()
@@ -99,21 +98,8 @@ class Backend:
     # --- index ---------------------------------------------------------------------------------
 
     def _reader_store(self) -> Any:
-        """The store queries read, or None when nothing was ever indexed.
-
-        Before the model has loaded, open the active generation directly, so the Folders screen, the
-        totals and text search answer at once instead of waiting for torch.
-        """
-        if self.model_loaded():
-            return self.ctx.store
-        from klein_app.index.store import Store, active_generation
-
-        active = active_generation(self.ctx.paths.data_dir)
-        if not active:
-            return None
-        if self._peek is None or self._peek.fingerprint != active.get("fingerprint"):
-            self._peek = Store.open_active(self.ctx.paths.data_dir)
-        return self._peek
+        """The store queries read, or None when nothing was ever indexed (never waits for the model)."""
+        return self.ctx.reader_store()
 
     def has_index(self) -> bool:
         from klein_app.index.store import active_generation
@@ -185,12 +171,14 @@ class Backend:
 
         return _user_errors(similar, self.ctx.store, path, k=k)
 
-    def duplicates(self, threshold: float = 0.92) -> list[DuplicateGroup]:
+    def duplicates(self, threshold: float | None = None) -> list[DuplicateGroup]:
         """Groups in the query's own order (most wasted bytes first)."""
         from klein_app.queries import EmptyIndexError, duplicates
+        from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
 
         try:
-            return _user_errors(duplicates, self.ctx.store, threshold=threshold, level="file")
+            share = DEFAULT_DUPLICATE_SHARE if threshold is None else threshold
+            return _user_errors(duplicates, self.ctx.store, threshold=share, level="file")
         except EmptyIndexError:
             return []
 
@@ -214,7 +202,7 @@ def _user_errors(fn: Callable, *args, **kwargs) -> Any:
     except (EmptyIndexError, EmptyQueryError):
         raise  # callers turn these into an empty result with a friendly message
     except IndexBusy as exc:
-        raise IndexBusyError(error_line(exc)) from exc
+        raise IndexBusyError(one_line(exc)) from exc
     except (FolderError, QueryError) as exc:
-        raise BackendError(error_line(exc)) from exc
+        raise BackendError(one_line(exc)) from exc
 

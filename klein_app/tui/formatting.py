@@ -9,15 +9,6 @@ from rich.text import Text
 from klein_app.tui.status import IndexStatus
 
 
-def human_size(n: int | float) -> str:
-    n = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover - loop always returns
-
-
 def format_eta(seconds: float | None) -> str:
     if seconds is None or seconds < 0 or seconds != seconds:
         return "--:--"
@@ -87,9 +78,3 @@ def status_line(status: IndexStatus) -> str:
     if status.message:
         text += f" · {status.message}"
     return text
-
-
-def error_line(exc: BaseException) -> str:
-    """An exception as the one line a person reads (never a traceback)."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from klein_app.pathutil import is_under
+
 if TYPE_CHECKING:
     from klein_app.queries.results import FileRecord
 
@@ -22,16 +24,12 @@ class FolderRow:
     state: str
 
 
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def folder_rows(folders: Iterable[str], files: Iterable[FileRecord], *, busy: bool, watching: bool) -> list[FolderRow]:
     """One row per watched folder: indexed files, chunks, skipped files and a one-word state."""
     folders = list(folders)
     counts = {f: [0, 0, 0] for f in folders}
     for row in files:
-        owner = row.folder if row.folder in counts else next((f for f in folders if _under(row.path, f)), None)
+        owner = row.folder if row.folder in counts else next((f for f in folders if is_under(row.path, f)), None)
         if owner is None:
             continue
         if row.status == "indexed":
@@ -56,6 +54,6 @@ def folder_rows(folders: Iterable[str], files: Iterable[FileRecord], *, busy: bo
 
 def skipped_files(files: Iterable[FileRecord], folder: str | None = None) -> list[FileRecord]:
     """Files the index holds no chunks for, with their reasons, sorted by reason then path."""
-    rows = [f for f in files if f.status != "indexed" and (folder is None or f.folder == folder or _under(f.path, folder))]
+    rows = [f for f in files if f.status != "indexed" and (folder is None or f.folder == folder or is_under(f.path, folder))]
     return sorted(rows, key=lambda f: (f.skip_reason, f.path))
 

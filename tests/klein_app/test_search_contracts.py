@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from queries_corpora import THEMES, TOPIC_FILES, TOPIC_QUERIES, module_text
+from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
 
 from klein_app.index import ann
 from klein_app.index.store import Store
 from klein_app.queries import search
 from klein_app.queries.vectors import read_chunks, vector_matrix
-from queries_corpora import THEMES, TOPIC_FILES, TOPIC_QUERIES, module_text
-from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
 
 # Queries whose top 5 changed with -k when the candidate depth followed k (checked against that code).
 QUERIES = [

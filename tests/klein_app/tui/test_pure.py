@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 
-from klein_app.queries.results import DuplicateGroup, DuplicateItem, FileRecord, SearchResult, Snippet
+from klein_app.humanize import human_bytes
+from klein_app.queries.results import FileRecord, SearchResult, Snippet
 from klein_app.tui.diffing import changed_spans, side_by_side, summarize
 from klein_app.tui.formatting import (
     format_eta,
     highlight,
-    human_size,
     short_path,
     status_line,
 )
@@ -22,9 +22,9 @@ from klein_app.tui.widgets.results import hit_prompt
 
 
 def test_human_size_and_eta():
-    assert human_size(512) == "512 B"
-    assert human_size(2048) == "2.0 KB"
-    assert human_size(5 * 1024**3) == "5.0 GB"
+    assert human_bytes(512) == "512 B"
+    assert human_bytes(2048) == "2.0 KB"
+    assert human_bytes(5 * 1024**3) == "5.0 GB"
     assert format_eta(None) == "--:--"
     assert format_eta(65) == "1:05"
     assert format_eta(3725) == "1:02:05"
@@ -161,7 +161,7 @@ def test_preview_numbers_lines_as_the_index_does(tmp_path):
     from klein_app.tui.widgets.preview import read_window
 
     # \f and \x1c end a line for str.splitlines() but not for the index.
-    data = "one\fstill one\ntwo\x1cstill two\nthree\nfour\n".encode()
+    data = b"one\fstill one\ntwo\x1cstill two\nthree\nfour\n"
     path = tmp_path / "form.txt"
     path.write_bytes(data)
     doc = read_document(str(path), data)
