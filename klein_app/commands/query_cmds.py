@@ -144,8 +144,15 @@ def _batch_search(ctx, query: str, options: dict):
         return [], str(exc)
 
 
+def search_record(query: str, results) -> dict:
+    """The --json form of one query's answer: `search --json`, each line of `--queries`, `GET /search`."""
+    from klein_app.queries.results import no_good_match
+
+    return {"query": query, "no_good_match": no_good_match(results), "results": [r.to_json() for r in results]}
+
+
 def _batch_record(query: str, results, error: str | None) -> dict:
-    record = {"query": query, "results": [r.to_json() for r in results]}
+    record = search_record(query, results)
     if error:
         record["error"] = error
     return record
@@ -158,7 +165,7 @@ def _options(args) -> dict:
 def _search_one(args, ctx, query: str) -> int:
     results = run_search(ctx, query, **_options(args))
     if args.json:
-        _print_json([r.to_json() for r in results])
+        _print_json(search_record(query, results))
         return 0
     if not results:
         print(_no_results_message(args, ctx.reader_store()), file=sys.stderr)
@@ -183,9 +190,14 @@ def _search_batch(args, ctx, queries: list[str]) -> int:
 
 
 def _print_results(results) -> None:
+    from klein_app.queries.results import no_good_match
+
+    if no_good_match(results):
+        print("no good match: nothing is close to the query; the nearest files follow")
     for rank, r in enumerate(results, start=1):
         more = f"  (+{r.other_hits} more in file)" if r.other_hits else ""
-        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{more}")
+        weak = "  (weak)" if r.weak else ""
+        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{weak}{more}")
         print(f"    {r.snippet.marked()}")
 
 

@@ -35,18 +35,22 @@ class Snippet:
 @dataclass(frozen=True)
 class SearchResult:
     path: str
-    score: float  # vector: cosine; text: BM25; hybrid: RRF scaled so 1.0 means "first in both lists"
+    score: float  # vector: cosine; text: BM25; hybrid: cosine and BM25 / the query's best BM25, weighted
     start_line: int
     end_line: int
     chunk_index: int
     text: str  # the whole best chunk
     snippet: Snippet = field(default_factory=lambda: Snippet(""))  # a window of it, matches marked
     other_hits: int = 0  # further matching chunks of the same file
+    cosine: float | None = None  # exact cosine of the best chunk to the query (None: text mode without a model)
+    weak: bool = False  # far from the query in meaning and missing some of its words
 
     def to_json(self) -> dict:
         return {
             "path": self.path,
             "score": round(float(self.score), 6),
+            "cosine": None if self.cosine is None else round(float(self.cosine), 6),
+            "weak": self.weak,
             "start_line": self.start_line,
             "end_line": self.end_line,
             "chunk_index": self.chunk_index,
@@ -61,7 +65,13 @@ class SearchResult:
         snippet = d.get("snippet") or {}
         return cls(path=d["path"], score=d["score"], start_line=d["start_line"], end_line=d["end_line"],
                    chunk_index=d["chunk_index"], text=d["text"], other_hits=d.get("other_hits", 0),
+                   cosine=d.get("cosine"), weak=bool(d.get("weak", False)),
                    snippet=Snippet(snippet.get("text", ""), [tuple(h) for h in snippet.get("highlights", [])]))
+
+
+def no_good_match(results: list[SearchResult]) -> bool:
+    """True when hits came back but every one is weak: the nearest files, not matches."""
+    return bool(results) and all(r.weak for r in results)
 
 
 @dataclass(frozen=True)

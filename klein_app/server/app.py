@@ -92,10 +92,10 @@ def create_app(state: ServiceState, token: str) -> FastAPI:
 
     @app.get("/search", dependencies=guarded, summary="search by meaning and words (CLI: search --json)")
     def get_search(q: str, mode: Mode = "hybrid", k: int = Query(10, ge=1), path: str | None = None,
-                   ext: str | None = None, since: str | None = None) -> list[dict]:
-        from klein_app.commands.query_cmds import run_search
+                   ext: str | None = None, since: str | None = None) -> dict:
+        from klein_app.commands.query_cmds import run_search, search_record
 
-        return [r.to_json() for r in run_search(ctx, q, k=k, mode=mode, path=path, ext=ext, since=since)]
+        return search_record(q, run_search(ctx, q, k=k, mode=mode, path=path, ext=ext, since=since))
 
     @app.post("/search", dependencies=guarded, summary="many searches (CLI: search --queries FILE --json)")
     def post_search(body: BatchSearch) -> list[dict]:

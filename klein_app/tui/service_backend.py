@@ -91,7 +91,7 @@ class ServiceBackend(Backend):
             if getattr(exc.__cause__, "payload", {}).get("type") in ("EmptyIndexError", "EmptyQueryError"):
                 return []
             raise
-        return [SearchResult.from_json(row) for row in rows]
+        return [SearchResult.from_json(row) for row in rows["results"]]
 
     def similar(self, path: str, k: int = 15):
         from klein_app.queries.results import SimilarFile

@@ -114,12 +114,13 @@ def test_search_json_is_the_clis(http, capsys, db):
     assert api.status_code == 200
     code, out, _ = cli(capsys, db, "search", "knead", "the", "dough", "-k", "3", "--json", service=False)
     assert code == 0 and api.json() == json.loads(out)
-    assert api.json() and api.json()[0]["path"].endswith("bread.md")
+    hits = api.json()["results"]
+    assert hits and hits[0]["path"].endswith("bread.md")
 
 
 def test_filters_and_batch(http, capsys, db, tmp_path):
     r = http.get("/search", params={"q": "bread", "ext": "py"})
-    assert r.status_code == 200 and all(hit["path"].endswith(".py") for hit in r.json())
+    assert r.status_code == 200 and all(hit["path"].endswith(".py") for hit in r.json()["results"])
     queries = ["bread dough", "   ", "!!!", "answer an HTTP request"]
     batch = http.post("/search", json={"queries": queries, "k": 2})
     (tmp_path / "q.txt").write_text("\n".join(queries) + "\n")
@@ -249,7 +250,7 @@ def test_searches_keep_answering_while_the_writer_indexes(http, db):
             t.join()
     assert report.status_code == 200 and report.json()["indexed"] == 12
     assert not errors and answered[0] > 0
-    hits = http.get("/search", params={"q": "kettlebell swings", "k": 3}).json()
+    hits = http.get("/search", params={"q": "kettlebell swings", "k": 3}).json()["results"]
     assert hits and "/new/note" in hits[0]["path"]
 
 
@@ -258,7 +259,7 @@ def test_folders_routes(http, tmp_path):
     added = http.post("/folders", json={"paths": [str(folder)]})
     assert added.status_code == 200 and added.json()["added"] == [str(folder)]
     assert str(folder) in http.get("/folders").json()["folders"]
-    hits = http.get("/search", params={"q": "anemones tidal pools", "k": 1}).json()
+    hits = http.get("/search", params={"q": "anemones tidal pools", "k": 1}).json()["results"]
     assert hits and hits[0]["path"] == str(folder / "a.md")
     removed = http.delete("/folders", params={"path": str(folder)})
     assert removed.status_code == 200 and removed.json()["files_forgotten"] == 1
