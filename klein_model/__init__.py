@@ -25,6 +25,7 @@ __all__ = [
     "bundled_model_path",
     "cos_sim",
     "load",
+    "load_query_encoder",
     "paraphrase_mining",
     "save_model_folder",
     "semantic_search",
@@ -38,16 +39,31 @@ def load(name_or_path: str | Path | None = None, precision: str = "auto", thread
     """
     from klein_model.encoder import KleinModel
 
-    if name_or_path is None:
-        folder = bundled_model_path()
-        if folder is None:
-            raise ModelLoadError(
-                "no trained model is bundled with this install (assets/klein-v1 is missing); "
-                "pass a model folder, e.g. one made by `klein-search train`"
-            )
-    else:
-        folder = Path(name_or_path).expanduser()
-    return KleinModel(folder, precision=precision, threads=threads)
+    return KleinModel(_folder(name_or_path), precision=precision, threads=threads)
+
+
+def load_query_encoder(name_or_path: str | Path | None = None) -> KleinModel:
+    """The model for embedding queries: the numpy forward pass (no torch import, float32), or KleinModel
+    itself for a folder the numpy encoder cannot run. Same vectors, same API."""
+    from klein_model.numpy_encoder import NumpyEncoder, UnsupportedByNumpy
+
+    folder = _folder(name_or_path)
+    try:
+        return NumpyEncoder(folder)
+    except UnsupportedByNumpy:
+        return load(folder, precision="float32")
+
+
+def _folder(name_or_path: str | Path | None) -> Path:
+    if name_or_path is not None:
+        return Path(name_or_path).expanduser()
+    folder = bundled_model_path()
+    if folder is None:
+        raise ModelLoadError(
+            "no trained model is bundled with this install (assets/klein-v1 is missing); "
+            "pass a model folder, e.g. one made by `klein-search train`"
+        )
+    return folder
 
 
 def __getattr__(name: str):

@@ -4,6 +4,9 @@ Public API (used by indexer.py):
     prepare_file(entry, old_row, settings, model, rechunk) -> Prepared
         reads the bytes once, hashes them, decides "same" (content unchanged), "skipped", "error",
         "gone" or "indexed" (rows to embed); never raises for a bad file
+    outcome_stands(old_row) -> bool   whether an unchanged file's last outcome holds (else it is read again)
+    read_file(...) and chunk_file(...)   its two halves, for engines that hash in one process and
+        chunk in another (klein_app/index/ray_engine.py)
     Prepared       a file on its way through the pipeline
     file_row(...)  a `files` table row
     chunk_hash(text) -> str
@@ -13,8 +16,8 @@ Public API (used by indexer.py):
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +34,7 @@ def chunk_hash(text: str) -> str:
 @dataclass
 class Prepared:
     entry: Entry
-    status: str  # "indexed", "same" (content unchanged), "skipped", "error", "gone"
+    status: str  # "indexed", "same" (content unchanged), "skipped", "error", "gone"; "read" in between
     reason: str = ""
     sha: str = ""
     size: int = 0
@@ -42,36 +45,48 @@ class Prepared:
 
 
 def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool, *, check_secrets: bool = True) -> Prepared:
-    from klein_app.sources.readers import ReadError, read_document
-    from klein_app.sources.secrets import find_secret
+    item, data = read_file(entry, old, settings, rechunk)
+    return item if data is None else chunk_file(item, data, settings, model, check_secrets=check_secrets)
 
+
+def read_file(entry: Entry, old: dict | None, settings, rechunk: bool) -> tuple[Prepared, bytes | None]:
+    """Read and hash a file. With bytes, it needs chunking (status "read"); else the Prepared is final."""
     from klein_app.sources.safe_read import NotRegularFile, ReadTimedOut, read_bounded
 
     cap = settings.max_file_bytes
     try:
         data = read_bounded(entry.path, cap)
     except FileNotFoundError:
-        return Prepared(entry, "gone")
+        return Prepared(entry, "gone"), None
     except PermissionError:
-        return Prepared(entry, "skipped", "permission denied")
+        return Prepared(entry, "skipped", "permission denied"), None
     except IsADirectoryError:
-        return Prepared(entry, "gone")
+        return Prepared(entry, "gone"), None
     except NotRegularFile as exc:
-        return Prepared(entry, "skipped", str(exc))
+        return Prepared(entry, "skipped", str(exc)), None
     except ReadTimedOut as exc:
-        return Prepared(entry, "error", str(exc))
+        return Prepared(entry, "error", str(exc)), None
     except OSError as exc:
-        return Prepared(entry, "error", f"cannot read ({exc.strerror or exc})")
+        return Prepared(entry, "error", f"cannot read ({exc.strerror or exc})"), None
     if len(data) > cap:
-        return Prepared(entry, "skipped", f"larger than {settings.max_file_mb:g} MB", size=len(data))
+        return Prepared(entry, "skipped", f"larger than {settings.max_file_mb:g} MB", size=len(data)), None
     sha = hashlib.sha256(data).hexdigest()
-    if old is not None and old["sha256"] == sha and old["status"] in ("indexed", "skipped") and not rechunk:
-        return Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old)
+    if old is not None and old["sha256"] == sha and not rechunk and outcome_stands(old):
+        return Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old), None
+    return Prepared(entry, "read", sha=sha, size=len(data)), data
+
+
+def chunk_file(item: Prepared, data: bytes, settings, model, *, check_secrets: bool = True) -> Prepared:
+    """Decode and chunk what read_file() returned: chunk rows waiting for vectors, or why there are none."""
+    from klein_app.sources.readers import ReadError, read_document
+    from klein_app.sources.secrets import find_secret
+
+    entry, sha = item.entry, item.sha
     if entry.real and os.path.realpath(entry.path) != entry.real:
         # a link retargeted (or a folder swapped for a link) since the walk approved the path
         return Prepared(entry, "error", "the path changed while being indexed; tried again on the next pass")
     try:
-        doc = read_document(entry.path, data)
+        doc = read_document(entry.path, data, max_unpacked=settings.max_file_bytes)
         if check_secrets:
             secret = find_secret(doc.text)
             if secret:
@@ -103,6 +118,7 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool,
         )
     return Prepared(entry, "indexed", sha=sha, size=len(data), rows=rows, vectors=[None] * len(rows))
 
+
 # The tokenizer keeps a record per token of the text it is given (offsets, ids, masks): hundreds of
 # bytes each, so a 4 MB log chunked in one call peaked at 2 GB. Windows of this many characters,
 # cut at a line end, bound that to a few tens of MB whatever the file's size.
@@ -126,6 +142,14 @@ def chunk_in_windows(model, text: str, max_tokens: int, overlap: int) -> list:
             out.append(Chunk(text=c.text, start=c.start + start, end=c.end + start, n_tokens=c.n_tokens))
         start = end
     return out
+
+
+def outcome_stands(old: dict) -> bool:
+    """Whether an unchanged file's old outcome stands. A skip by file type is retried: a newer version may
+    read the type (".gz", ".epub" and ".odt" were once skipped as binary), and the check costs nothing."""
+    if old["status"] == "indexed":
+        return True
+    return old["status"] == "skipped" and not (old["skip_reason"] or "").startswith("binary file (.")
 
 
 def weight(item: Prepared) -> int:
