@@ -235,7 +235,7 @@ def cmd_watch(args) -> int:
             stream = sys.stderr if ev.kind in ("error", "polling", "folder-missing") else sys.stdout
             print(f"[{time.strftime('%H:%M:%S')}] {ev.message}", file=stream, flush=True)
 
-    ctx.index_model  # a model problem shows now; a damaged index is repaired by the watcher's first pass
+    _ = ctx.index_model  # a model problem shows now; a damaged index is repaired by the watcher's first pass
     watcher = Watcher(ctx, on_event=on_event, force_polling=args.polling)
     watcher.start()
     try:

@@ -117,7 +117,7 @@ def classify_failure(exc: BaseException, path) -> StoreError | None:
             f"cannot write the index in {path}: {_DISK[code]}; nothing indexed so far is lost, "
             "run the same command again once there is room (it resumes where it stopped)"
         )
-    if isinstance(exc, (RuntimeError, OSError, ValueError)) and ("lance" in text.lower() or "Not found" in text):
+    if isinstance(exc, RuntimeError | OSError | ValueError) and ("lance" in text.lower() or "Not found" in text):
         from klein_app.index.store import lance_reason
 
         return BrokenIndex(

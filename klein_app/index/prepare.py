@@ -16,8 +16,8 @@ Public API (used by indexer.py):
 from __future__ import annotations
 
 import hashlib
-import os
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field

@@ -2,7 +2,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from klein_app.index.store import BrokenIndex, Store, StoreError, active_generation, chunks_schema, set_active, set_aside
+from klein_app.index.store import (
+    BrokenIndex,
+    Store,
+    StoreError,
+    active_generation,
+    chunks_schema,
+    set_active,
+    set_aside,
+)
 
 DIM = 4
 

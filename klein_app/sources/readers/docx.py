@@ -6,7 +6,6 @@ import io
 
 from klein_app.sources.readers import Document, ReadError, block_document
 
-
 # What a DOCX may unpack to. python-docx holds every part in memory and parses the XML into an lxml
 # tree several times its size, so the bound is on the members' declared sizes: zipfile never inflates a
 # member past its declared size (a member that lies fails its CRC), so these bound the actual bytes too.
