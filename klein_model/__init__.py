@@ -34,7 +34,8 @@ __all__ = [
 def load(name_or_path: str | Path | None = None, precision: str = "auto", threads: int | None = None) -> "KleinModel":
     """Load a model folder; None means the bundled model.
 
-    precision: "auto" (bfloat16 where the CPU computes it natively, else float32), "float32" or "bfloat16".
+    precision: "auto" (bfloat16 where the CPU computes it natively, else int8, else float32; see
+    klein_model.precision), "float32", "bfloat16" or "int8". `model.precision` says what was picked.
     """
     from klein_model.encoder import KleinModel
 
