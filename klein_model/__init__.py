@@ -32,22 +32,26 @@ __all__ = [
 
 
 def load(name_or_path: str | Path | None = None, precision: str = "auto", threads: int | None = None) -> "KleinModel":
-    """Load a model folder; None means the bundled model.
+    """Load a model folder; None means the bundled model, "lite" the bundled static model (klein-lite).
 
     precision: "auto" (bfloat16 where the CPU computes it natively, else int8, else float32; see
     klein_model.precision), "float32", "bfloat16" or "int8". `model.precision` says what was picked.
     """
+    from klein_model.folder import KIND_STATIC, KLEIN_JSON, model_folder, read_klein_info
+
+    folder = model_folder(name_or_path)
+    if folder is None:
+        what = "klein-v1" if name_or_path is None else str(name_or_path)
+        raise ModelLoadError(
+            f"no trained model {what!r} is bundled with this install (assets/ lacks it); "
+            "pass a model folder, e.g. one made by `klein-search train`"
+        )
+    if (folder / KLEIN_JSON).is_file() and read_klein_info(folder).kind == KIND_STATIC:
+        from klein_model.static import StaticModel
+
+        return StaticModel.from_folder(folder)  # type: ignore[return-value]  # the same encode() face
     from klein_model.encoder import KleinModel
 
-    if name_or_path is None:
-        folder = bundled_model_path()
-        if folder is None:
-            raise ModelLoadError(
-                "no trained model is bundled with this install (assets/klein-v1 is missing); "
-                "pass a model folder, e.g. one made by `klein-search train`"
-            )
-    else:
-        folder = Path(name_or_path).expanduser()
     return KleinModel(folder, precision=precision, threads=threads)
 
 
