@@ -24,6 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"klein-search {__version__}")
     parser.add_argument("--db", metavar="DIR", help="index and config folder (overrides KLEIN_SEARCH_HOME)")
+    parser.add_argument(
+        "--model", dest="use_model", metavar="NAME|DIR",
+        help='switch the model ("lite" for the static klein-lite, "klein-v1", or a folder); saved in the settings, '
+        "the next index run rebuilds the index for it while searches keep using the old one",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (index_cmds, query_cmds, model_cmds):
         module.register(sub)
@@ -37,6 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     limit_malloc_arenas()  # before torch, the tokenizer and LanceDB start their threads
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        if args.use_model:
+            from klein_app.commands.model_cmds import switch_model
+
+            switch_model(args.db, args.use_model)
+    except UserError as exc:
+        print(f"klein-search: {exc}", file=sys.stderr)
+        return 2
     if args.command is None:
         from klein_app.tui.app import run_tui
 

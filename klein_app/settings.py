@@ -38,7 +38,7 @@ class Settings:
     # paths or gitignore-style patterns that opt back in what the secret and hidden rules skip
     include: list[str] = field(default_factory=list)
     max_file_mb: float = 10.0
-    model: str | None = None  # None = the bundled model
+    model: str | None = None  # None = the bundled model; "lite" = the bundled static klein-lite; or a folder
     index_hidden: bool = False
 
     @property

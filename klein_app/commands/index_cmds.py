@@ -353,12 +353,10 @@ def collect_status(ctx) -> dict:
 
 def _configured_fingerprint(ctx) -> str | None:
     """The configured model's fingerprint from its klein.json, without loading torch."""
-    from pathlib import Path
-
     try:
-        from klein_model.folder import bundled_model_path, read_klein_info
+        from klein_model.folder import model_folder, read_klein_info
 
-        folder = Path(ctx.settings.model).expanduser() if ctx.settings.model else bundled_model_path()
+        folder = model_folder(ctx.settings.model)
         return read_klein_info(folder).fingerprint if folder else None
     except Exception:
         return None
