@@ -35,13 +35,13 @@ VARIANTS = {
 }
 
 
-def write_corpus(data: Path, out: Path) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+def write_corpus(data: Path, out: Path, limit: int = 0) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
     """CISI as one .txt per document; returns (query id -> text, qrels)."""
     from trainer.data import read_retrieval
 
     (rs,) = [r for r in read_retrieval(data / "retrieval" / "cisi")]
     out.mkdir(parents=True, exist_ok=True)
-    for doc_id, (title, text) in rs.corpus.items():
+    for doc_id, (title, text) in list(rs.corpus.items())[: limit or None]:
         (out / f"{doc_id}.txt").write_text(f"{title}\n\n{text}\n", encoding="utf-8")
     return rs.queries, rs.qrels
 
@@ -137,6 +137,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--variants", default="default", help=f"comma list of app settings: {', '.join(VARIANTS)}")
+    parser.add_argument("--limit-docs", type=int, default=0, help="only the first N documents (a smoke test)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -146,16 +147,17 @@ def main() -> int:
     limit_malloc_arenas()  # as `klein-search` does at start-up
     tmp = Path(tempfile.mkdtemp(prefix="klein-vs-peer-"))
     folder = tmp / "cisi"
-    queries, qrels = write_corpus(args.data, folder)
+    queries, qrels = write_corpus(args.data, folder, args.limit_docs)
     queries = {q: t for q, t in queries.items() if q in qrels}
     print(f"CISI: {len(list(folder.iterdir()))} files, {len(queries)} dev queries with judgments", flush=True)
 
     results = {}
     results["peer"] = run_peer(folder, queries, tmp / "peer")
-    print(f"peer: indexed in {results['peer']['index_s']}s", flush=True)
+    print(f"peer: indexed in {results['peer']['index_s']}s, {results['peer']['query_ms']} ms/query", flush=True)
     for name in [v for v in args.variants.split(",") if v]:
         results[f"klein:{name}"] = run_app(folder, queries, tmp / f"app-{name}", VARIANTS[name])
-        print(f"klein:{name}: indexed in {results[f'klein:{name}']['index_s']}s", flush=True)
+        print(f"klein:{name}: indexed in {results[f'klein:{name}']['index_s']}s, "
+              f"{results[f'klein:{name}']['query_ms']} ms/query", flush=True)
 
     peer = results["peer"]
     print()
