@@ -86,10 +86,9 @@ def main() -> int:
     limit_malloc_arenas()  # as `klein-search` does at start-up
 
     import klein_model
-
     from klein_app.context import AppContext
     from klein_app.index.indexer import index_paths
-    from klein_app.index.progress import TerminalBar
+    from klein_app.index.progress import progress_reporter
     from klein_app.settings import Settings, resolve_paths
 
     tmp = Path(tempfile.mkdtemp(prefix="klein-bench-"))
@@ -116,13 +115,14 @@ def main() -> int:
     ctx = AppContext(resolve_paths(str(db)), settings)
     model = ctx.index_model  # the indexer's own instance, reused for the raw-encode baseline
     t0 = time.perf_counter()
-    ctx.index_store  # importing lancedb is start-up cost, not indexing throughput
+    ctx.open_index()  # importing lancedb is start-up cost, not indexing throughput
     startup = time.perf_counter() - t0
 
-    bar = TerminalBar(sys.stderr) if sys.stderr.isatty() else None
+    bar = progress_reporter(sys.stderr)
     t0 = time.perf_counter()
     first = index_paths(ctx, progress=bar)
     wall = time.perf_counter() - t0
+    bar.close()
 
     t0 = time.perf_counter()
     again = index_paths(ctx)

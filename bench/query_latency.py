@@ -228,8 +228,8 @@ def main() -> int:
     parser.add_argument("--skip-search", action="store_true", help="only the dupes/clusters timing")
     args = parser.parse_args()
 
-    from klein_app.index.store import Store
     from klein_app.index import ann
+    from klein_app.index.store import Store
     from klein_app.queries import cluster_files, duplicates
 
     args.index.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from trainer.data import document_texts, read_retrieval, truncate_to_tokens  # noqa: E402
-from trainer.distill import build_student, distill_step, loss_dims, make_batches, student_encoder, tokenize  # noqa: E402
+from trainer.distill import (  # noqa: E402
+    build_student,
+    distill_step,
+    loss_dims,
+    make_batches,
+    student_encoder,
+    tokenize,
+)
 from trainer.evaluate import eval_sts, rank  # noqa: E402
 from trainer.metrics import retrieval_scores  # noqa: E402
 from trainer.recipe import recipe_from_dict  # noqa: E402

@@ -3,9 +3,16 @@
 Public API:
     open_context(db=None) -> AppContext       reads settings; loads nothing heavy yet
     ctx.paths, ctx.settings
-    ctx.model, ctx.store      the pair queries use: the store was built by exactly this model
+    ctx.model, ctx.store      the pair queries use: the store was built by exactly this model (loads the model)
+    ctx.reader_store()        the store queries read, WITHOUT loading the model: the active generation opened
+                              directly (the loaded query pair's store when that is current); None when nothing
+                              was ever indexed. The one answer to "which store do queries read".
     ctx.index_model, ctx.index_store
                               the pair the indexer writes: the configured model and its generation
+    ctx.open_index()          load the indexer's pair now: (index_model, index_store)
+    ctx.loaded_index_store    the indexer's store if opened already, else None (never opens one)
+    ctx.forget_index_store()  drop the cached indexer store (after its folder was moved aside)
+    ctx.writer_state          this context's writer-lock state (see klein_app.index.lock)
     ctx.model_loaded          whether .model is loaded already (a cheap check; never loads)
     ctx.refresh()             forget the cached query pair (after a blue-green swap or a settings change)
     ctx.save_settings()
@@ -17,18 +24,24 @@ keep using the old model and its index, so results never mix vectors of two mode
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 from klein_app.settings import Paths, Settings, load_settings, resolve_paths, save_settings
 
+log = logging.getLogger(__name__)
+
 
 class AppContext:
-    def __init__(self, paths: Paths, settings: Settings):
+    def __init__(self, paths: Paths, settings: Settings, *, model=None):
+        """`model`: an already loaded model for `settings.model` (tests share one), else loaded on first use."""
         self.paths = paths
         self.settings = settings
         self._lock = threading.RLock()
-        self._index_model = None
+        self._index_model = model
+        self._reader = None  # (active stamp, Store) opened without the model
+        self._writer_state = None
         self._index_store = None
         self._query_pair = None
         self._active_stamp = None
@@ -58,6 +71,27 @@ class AppContext:
                 self._index_store = Store.open(self.paths.data_dir, m.dim, m.fingerprint)
             return self._index_store
 
+    def open_index(self):
+        """(model, store) of the indexer, loaded now, so their errors show before any work starts."""
+        return self.index_model, self.index_store
+
+    @property
+    def loaded_index_store(self):
+        return self._index_store
+
+    def forget_index_store(self) -> None:
+        with self._lock:
+            self._index_store = None
+
+    @property
+    def writer_state(self):
+        with self._lock:
+            if self._writer_state is None:
+                from klein_app.index.lock import WriterState
+
+                self._writer_state = WriterState()
+            return self._writer_state
+
     # --- the query pair ----------------------------------------------------------------------
 
     @property
@@ -77,6 +111,22 @@ class AppContext:
                 self._active_stamp = stamp
             return self._query_pair
 
+    def reader_store(self):
+        """The store queries read, opened without loading the model; None when nothing was ever indexed.
+
+        Raises StoreError (a UserError) when the active generation exists but cannot be opened."""
+        from klein_app.index.store import Store
+
+        with self._lock:
+            stamp = self._active_stamp_now()
+            if stamp is None:
+                return None
+            if self._query_pair is not None and stamp == self._active_stamp:
+                return self._query_pair[1]
+            if self._reader is None or self._reader[0] != stamp:
+                self._reader = (stamp, Store.open_active(self.paths.data_dir))
+            return self._reader[1]
+
     def _active_stamp_now(self):
         from klein_app.index.store import ACTIVE_FILE, INDEX_DIR
 
@@ -95,14 +145,19 @@ class AppContext:
             return target, self.index_store
         # The configured model changed and its index is not finished: keep answering from the
         # old generation with the model that built it, when both are still there.
+        from klein_app.index.store import StoreError
+        from klein_model.errors import ModelLoadError
+
         try:
             import klein_model
 
             old_model = klein_model.load(active.get("model"))
             if old_model.fingerprint == active.get("fingerprint"):
                 return old_model, Store.open(self.paths.data_dir, old_model.dim, old_model.fingerprint, create=False)
-        except Exception:
-            pass  # the old model or index is gone: the new (partial) index is all there is
+            log.info("the active index's model %s changed since it was built; using the new index", active.get("model"))
+        except (ModelLoadError, StoreError) as exc:
+            # the old model or index is gone: the new (partial) index is all there is
+            log.info("the active index cannot be read with its own model (%s); using the new index", exc)
         return target, self.index_store
 
     @property
@@ -113,6 +168,7 @@ class AppContext:
     def refresh(self) -> None:
         with self._lock:
             self._query_pair = None
+            self._reader = None
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -127,6 +183,7 @@ class AppContext:
                 self._index_model = None
                 self._index_store = None
                 self._query_pair = None
+                self._reader = None
 
 
 def open_context(db: str | None = None) -> AppContext:

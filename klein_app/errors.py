@@ -44,3 +44,9 @@ class UserError(KleinError):
     """A runtime condition the user can fix (missing folder, bad config, busy index)."""
 
     kind = "runtime"
+
+
+class InternalError(KleinError):
+    """A bug: what the CLI shows for an exception that is not a KleinError (the traceback is in the log)."""
+
+    kind = "internal"

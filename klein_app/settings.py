@@ -8,8 +8,8 @@ Public API:
     save_settings(paths, settings)        (atomic write of a small TOML file)
     SettingsError       raised for an unreadable or invalid config file
 
-The TOML is written by hand: the file is flat (scalars and lists of strings), so a writer
-dependency would buy nothing.
+Writes go through tomlkit, which edits the user's file in place: comments, order and layout survive
+`add` and `remove`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from klein_app.errors import UserError
+
 APP_NAME = "klein-search"
 CONFIG_NAME = "config.toml"
 HOME_ENV = "KLEIN_SEARCH_HOME"
 
 
-class SettingsError(Exception):
+class SettingsError(UserError):
     """The config file cannot be read or holds invalid values."""
 
 
@@ -122,58 +124,74 @@ def _check_type(key: str, value, source: str):
             raise SettingsError(f"{source}: {key} must be an integer")
         return value
     if isinstance(expected, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise SettingsError(f"{source}: {key} must be a number")
         return float(value)
     return value
 
 
+_DEFAULTS = Settings()
+
+
 def save_settings(paths: Paths, settings: Settings) -> None:
     settings.validate()
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    text = dump_toml(settings)
+    text = dump_toml(settings, _read_existing(paths.config_file))
     tmp = paths.config_file.with_name(paths.config_file.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, paths.config_file)  # a crash never leaves a half-written config
 
 
-def dump_toml(settings: Settings) -> str:
-    lines = ["# klein-search settings", ""]
+def _read_existing(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def dump_toml(settings: Settings, existing: str | None = None) -> str:
+    """The TOML for `settings`. Given the file's current text, only changed values are rewritten: the user's
+    comments, order and layout of everything else are kept (tomlkit edits the document in place)."""
+    import tomlkit
+
+    if existing is None:
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment("klein-search settings"))
+        doc.add(tomlkit.nl())
+    else:
+        try:
+            doc = tomlkit.parse(existing)
+        except tomlkit.exceptions.TOMLKitError as exc:
+            raise SettingsError(f"the config file is not valid TOML, so it is not rewritten: {exc}") from exc
+    current = doc.unwrap()
     for key, value in asdict(settings).items():
         if value is None:
-            lines.append(f"# {key} = \"\"  (unset: the bundled model)")
+            if key in doc:
+                del doc[key]
+            elif existing is None:
+                doc.add(tomlkit.comment(f'{key} = ""  (unset: the bundled model)'))
             continue
-        lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
+        if key in current and current[key] == value:
+            continue  # unchanged: keep its formatting
+        if key not in doc and existing is not None and value == getattr(_DEFAULTS, key):
+            continue  # a default the user's file leaves out stays out
+        doc[key] = _item(value)
+    return tomlkit.dumps(doc)
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
+def _item(value):
+    import tomlkit
+
     if isinstance(value, list):
-        if not value:
-            return "[]"
-        return "[\n" + "".join(f"    {_toml_string(v)},\n" for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+        array = tomlkit.array()
+        array.extend(_writable(v) for v in value)
+        array.multiline(bool(value))
+        return array
+    return _writable(value) if isinstance(value, str) else value
 
 
-def _toml_string(s: str) -> str:
-    out = []
-    for ch in s:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04x}")
-        elif 0xD800 <= code <= 0xDFFF:
-            # lone surrogates (undecodable file names) cannot be written; escape them visibly
-            out.append(f"\\u{0xFFFD:04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+def _writable(s: str) -> str:
+    # lone surrogates (undecodable file names) cannot be written as UTF-8; replace them visibly
+    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in s)

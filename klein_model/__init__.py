@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def load(name_or_path: str | Path | None = None, precision: str = "auto", threads: int | None = None) -> "KleinModel":
+def load(name_or_path: str | Path | None = None, precision: str = "auto", threads: int | None = None) -> KleinModel:
     """Load a model folder; None means the bundled model, "lite" the bundled static model (klein-lite).
 
     precision: "auto" (bfloat16 where the CPU computes it natively, else int8, else float32; see

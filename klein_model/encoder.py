@@ -3,7 +3,6 @@ manner of sentence-transformers."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,8 +130,32 @@ class KleinModel:
         normalize: bool = True,
         dim: int | None = None,
         show_progress: bool = False,
-    ) -> np.ndarray:
-        """Embed texts as a float32 array of shape (len(texts), dim); a single str gives shape (dim,)."""
+        *,
+        normalize_embeddings: bool | None = None,
+        show_progress_bar: bool | None = None,
+        truncate_dim: int | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+    ):
+        """Embed texts as a float32 array of shape (len(texts), dim); a single str gives shape (dim,).
+
+        The sentence-transformers spellings work too, so code written for it runs unchanged:
+        normalize_embeddings (= normalize), show_progress_bar (= show_progress), truncate_dim (= dim),
+        convert_to_tensor=True (a torch tensor), convert_to_numpy=False (a list of 1-d torch tensors).
+        Unlike sentence-transformers, vectors are normalised unless told otherwise.
+        """
+        normalize = _alias("normalize", normalize, True, "normalize_embeddings", normalize_embeddings)
+        show_progress = _alias("show_progress", show_progress, False, "show_progress_bar", show_progress_bar)
+        dim = _alias("dim", dim, None, "truncate_dim", truncate_dim)
+        result = self._encode(texts, batch_size, normalize, dim, show_progress)
+        if convert_to_tensor:
+            return self._torch.from_numpy(result)
+        if not convert_to_numpy:
+            tensor = self._torch.from_numpy(result)
+            return tensor if result.ndim == 1 else list(tensor)
+        return result
+
+    def _encode(self, texts, batch_size: int, normalize: bool, dim: int | None, show_progress: bool) -> np.ndarray:
         single = isinstance(texts, str)
         items = [texts] if single else list(texts)
         for i, t in enumerate(items):
@@ -197,6 +220,10 @@ def mean_pool(hidden, mask):
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
 
 
-def describe(folder: str | Path) -> dict:
-    """klein.json of a folder, for display, without loading weights."""
-    return json.loads((Path(folder) / "klein.json").read_text(encoding="utf-8"))
+def _alias(name: str, value, default, st_name: str, st_value):
+    """The value of a parameter given under our name or the sentence-transformers one (not both, differently)."""
+    if st_value is None:
+        return value
+    if value != default and value != st_value:
+        raise TypeError(f"encode() got {name}={value!r} and {st_name}={st_value!r}; give one of them")
+    return st_value

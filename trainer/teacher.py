@@ -188,15 +188,6 @@ def _embed_shards(
             print(f"teacher: shard {i} ({len(chunk)} texts) in {time.time() - t0:.0f}s", flush=True)
 
 
-def bf16_fidelity(folder: str | Path, texts: Sequence[str], max_length: int = 256) -> float:
-    """Mean cosine between the teacher's bf16-autocast and fp32 embeddings of texts."""
-    t32 = load_teacher(folder, max_length=max_length, bf16=False)
-    a = t32.encode(texts)
-    t32.bf16 = True
-    b = t32.encode(texts)
-    return float((a * b).sum(1).mean())
-
-
 class TargetPool:
     """Teacher vectors by text index, with the indices whose vectors exist so far.
 

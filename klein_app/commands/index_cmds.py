@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
+import logging
 import sys
 import time
 from dataclasses import asdict
+
+from klein_app.errors import UsageError, UserError
+from klein_app.humanize import human_bytes, run_summary
+from klein_app.pathutil import absolute, is_under
+
+log = logging.getLogger(__name__)
+NO_FOLDERS = "no folders are watched yet; add one with `klein-search add PATH`"
 
 
 def register(subparsers) -> None:
@@ -54,57 +61,22 @@ def _common(p) -> None:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _user_error(msg: str):
-    from klein_app.cli import UserError
-
-    return UserError(msg)
-
-
 def _context(args):
     from klein_app.context import open_context
-    from klein_app.settings import SettingsError
 
-    try:
-        return open_context(getattr(args, "db", None))
-    except SettingsError as exc:
-        raise _user_error(str(exc)) from None
-
-
-def _translate(exc: Exception):
-    """Known failures become one-line user errors; anything else propagates."""
-    from klein_app.index.folders import FolderError
-    from klein_app.index.lock import IndexBusy
-    from klein_app.index.store import StoreError
-
-    if isinstance(exc, (FolderError, IndexBusy, StoreError)):
-        return _user_error(str(exc))
-    try:
-        from klein_model import ModelLoadError
-    except ImportError:  # pragma: no cover
-        ModelLoadError = ()
-    if ModelLoadError and isinstance(exc, ModelLoadError):
-        return _user_error(f"cannot load the model: {exc}")
-    return None
+    return open_context(getattr(args, "db", None))
 
 
 def _progress(args):
-    if args.json or args.quiet or not sys.stderr.isatty():
+    if args.json or args.quiet:
         return None
-    from klein_app.index.progress import TerminalBar
+    from klein_app.index.progress import progress_reporter
 
-    return TerminalBar(sys.stderr)
+    return progress_reporter(sys.stderr)
 
 
 def _print_json(obj) -> None:
     print(json.dumps(obj, indent=1, ensure_ascii=False, default=str))
-
-
-def _human_bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 def _run_index(ctx, args, paths=None, rebuild=False):
@@ -112,57 +84,31 @@ def _run_index(ctx, args, paths=None, rebuild=False):
     from klein_app.index.store import StoreError, set_aside
 
     try:
-        try:
-            ctx.index_store
-        except StoreError:
-            if not rebuild:
-                raise
-            m = ctx.index_model
-            moved = set_aside(ctx.paths.data_dir, m.dim, m.fingerprint)
-            if moved is not None and not args.json:
-                print(f"moved the unreadable index aside to {moved}", file=sys.stderr)
-            ctx._index_store = None
-        return index_paths(ctx, paths, progress=_progress(args), rebuild=rebuild)
-    except Exception as exc:
-        err = _translate(exc)
-        if err is not None:
-            raise err from None
-        raise
-
-
-def _report_text(report) -> str:
-    parts = [
-        f"{report.indexed} indexed",
-        f"{report.unchanged} unchanged",
-        f"{report.skipped} skipped",
-        f"{report.removed} removed",
-    ]
-    line = ", ".join(parts) + (
-        f"; {report.chunks_embedded} chunks embedded, {report.chunks_reused} reused, in {report.seconds:.1f} s"
-    )
-    notes = []
-    if report.errors:
-        notes.append(f"{report.errors} file(s) could not be read (see `klein-search files --skipped`)")
-    if report.repaired:
-        notes.append(f"repaired {report.repaired} half-written file(s) from an interrupted run")
-    for folder in report.missing_folders:
-        notes.append(f"folder missing: {folder} (its entries are kept; `klein-search remove` forgets them)")
-    if report.swapped:
-        notes.append("switched to the index built with the new model")
-    return "\n".join([line] + notes)
+        ctx.open_index()
+    except StoreError:
+        if not rebuild:
+            raise
+        m = ctx.index_model
+        moved = set_aside(ctx.paths.data_dir, m.dim, m.fingerprint)
+        if moved is not None and not args.json:
+            print(f"moved the unreadable index aside to {moved}", file=sys.stderr)
+        ctx.forget_index_store()
+    progress = _progress(args)
+    try:
+        return index_paths(ctx, paths, progress=progress, rebuild=rebuild)
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 # --- commands --------------------------------------------------------------------------------
 
 
 def cmd_add(args) -> int:
-    from klein_app.index.folders import FolderError, add_folders
+    from klein_app.index.folders import add_folders
 
     ctx = _context(args)
-    try:
-        added = add_folders(ctx, args.paths)
-    except FolderError as exc:
-        raise _user_error(str(exc)) from None
+    added = add_folders(ctx, args.paths)
     report = None
     busy = False
     if added and not args.no_index:
@@ -170,9 +116,7 @@ def cmd_add(args) -> int:
 
         try:
             report = _run_index(ctx, args, paths=None)
-        except Exception as exc:
-            if not isinstance(exc.__context__, IndexBusy) and not isinstance(exc, IndexBusy):
-                raise
+        except IndexBusy:
             busy = True  # a running `watch` (or the TUI) follows the config and indexes it
     if args.json:
         _print_json(
@@ -189,7 +133,7 @@ def cmd_add(args) -> int:
         if not added:
             print("nothing to add: already watched")
         if report is not None:
-            print(_report_text(report))
+            print(run_summary(report))
         if busy:
             print("another klein-search process is updating the index; it will index the new folder")
     return 0
@@ -197,7 +141,6 @@ def cmd_add(args) -> int:
 
 def cmd_remove(args) -> int:
     from klein_app.index.folders import remove_folder
-
     from klein_app.index.lock import IndexBusy
 
     ctx = _context(args)
@@ -207,11 +150,6 @@ def cmd_remove(args) -> int:
     except IndexBusy:
         # the folder is out of the config already; the running writer follows it and drops the rows
         removed, deferred = 0, True
-    except Exception as exc:
-        err = _translate(exc)
-        if err is not None:
-            raise err from None
-        raise
     if args.json:
         _print_json(
             {
@@ -231,21 +169,21 @@ def cmd_remove(args) -> int:
 def cmd_index(args) -> int:
     ctx = _context(args)
     if not ctx.settings.folders:
-        raise _user_error("no folders are watched yet; add one with `klein-search add PATH`")
+        raise UserError(NO_FOLDERS)
     paths = None
     if args.paths:
-        roots = [os.path.abspath(os.path.expanduser(f)) for f in ctx.settings.folders]
+        roots = [absolute(f) for f in ctx.settings.folders]
         paths = []
         for p in args.paths:
-            ap = os.path.abspath(os.path.expanduser(p))
-            if not any(ap == r or ap.startswith(r.rstrip("/") + "/") for r in roots):
-                raise _user_error(f"{p} is not inside a watched folder; add it with `klein-search add`")
+            ap = absolute(p)
+            if not any(is_under(ap, r) for r in roots):
+                raise UsageError(f"{p} is not inside a watched folder; add it with `klein-search add`")
             paths.append(ap)
     report = _run_index(ctx, args, paths=paths, rebuild=args.rebuild)
     if args.json:
         _print_json(asdict(report))
     else:
-        print(_report_text(report))
+        print(run_summary(report))
     return 0
 
 
@@ -254,7 +192,7 @@ def cmd_watch(args) -> int:
 
     ctx = _context(args)
     if not ctx.settings.folders:
-        raise _user_error("no folders are watched yet; add one with `klein-search add PATH`")
+        raise UserError(NO_FOLDERS)
     bar = _progress(args)
 
     def on_event(ev) -> None:
@@ -270,26 +208,21 @@ def cmd_watch(args) -> int:
                 bar(ev.progress)
         else:
             if bar is not None:
-                sys.stderr.write("\r\x1b[K")
+                bar.clear()
             stream = sys.stderr if ev.kind in ("error", "polling", "folder-missing") else sys.stdout
             print(f"[{time.strftime('%H:%M:%S')}] {ev.message}", file=stream, flush=True)
 
-    try:
-        ctx.index_model
-        ctx.index_store
-        watcher = Watcher(ctx, on_event=on_event, force_polling=args.polling)
-        watcher.start()
-    except Exception as exc:
-        err = _translate(exc)
-        if err is not None:
-            raise err from None
-        raise
+    ctx.open_index()  # a model or index problem shows now, not in the watcher's thread
+    watcher = Watcher(ctx, on_event=on_event, force_polling=args.polling)
+    watcher.start()
     try:
         _wait_until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:
         watcher.stop()
+        if bar is not None:
+            bar.close()
     return 0
 
 
@@ -298,35 +231,17 @@ def _wait_until_interrupted() -> None:
         time.sleep(0.5)
 
 
-def _open_for_reading(ctx):
-    from klein_app.index.store import Store, StoreError
-
-    try:
-        return Store.open_active(ctx.paths.data_dir)
-    except StoreError as exc:
-        raise _user_error(str(exc)) from None
-
-
 def collect_status(ctx) -> dict:
     """What `status` shows, as plain data (the TUI's folder screen can use it too)."""
+    from klein_app.index.folders import folder_rollup
     from klein_app.index.store import active_generation
+    from klein_app.logs import log_file
 
-    store = _open_for_reading(ctx)
+    store = ctx.reader_store()
     active = active_generation(ctx.paths.data_dir) or {}
     rows = store.list_files() if store is not None else []
-    folders = []
-    for f in ctx.settings.folders:
-        root = os.path.abspath(os.path.expanduser(f))
-        mine = [r for r in rows if r["path"] == root or r["path"].startswith(root.rstrip("/") + "/")]
-        folders.append(
-            {
-                "path": root,
-                "exists": os.path.isdir(root),
-                "files": sum(1 for r in mine if r["status"] == "indexed"),
-                "skipped": sum(1 for r in mine if r["status"] != "indexed"),
-                "chunks": sum(r["n_chunks"] for r in mine),
-            }
-        )
+    folders = [{"path": r.path, "exists": r.exists, "files": r.files, "skipped": r.skipped, "chunks": r.chunks}
+               for r in folder_rollup(ctx.settings.folders, rows)]
     skipped = [
         {"path": r["path"], "status": r["status"], "reason": r["skip_reason"]} for r in rows if r["status"] != "indexed"
     ]
@@ -334,6 +249,7 @@ def collect_status(ctx) -> dict:
     return {
         "config_file": str(ctx.paths.config_file),
         "data_dir": str(ctx.paths.data_dir),
+        "log_file": str(log_file(ctx.paths.data_dir)),
         "folders": folders,
         "files": sum(1 for r in rows if r["status"] == "indexed"),
         "chunks": store.count_chunks() if store is not None else 0,
@@ -353,12 +269,15 @@ def collect_status(ctx) -> dict:
 
 def _configured_fingerprint(ctx) -> str | None:
     """The configured model's fingerprint from its klein.json, without loading torch."""
-    try:
-        from klein_model.folder import model_folder, read_klein_info
+    from klein_app.modelcard import model_folder
+    from klein_model.errors import ModelLoadError
+    from klein_model.folder import read_klein_info
 
-        folder = model_folder(ctx.settings.model)
+    folder = model_folder(ctx.settings.model)
+    try:
         return read_klein_info(folder).fingerprint if folder else None
-    except Exception:
+    except ModelLoadError as exc:  # status still answers; the model problem shows when it is used
+        log.info("cannot read the configured model's card: %s", exc)
         return None
 
 
@@ -369,7 +288,8 @@ def cmd_status(args) -> int:
         _print_json(st)
         return 0
     print(f"config   {st['config_file']}")
-    print(f"index    {st['data_dir']}  ({_human_bytes(st['disk_bytes'])})")
+    print(f"index    {st['data_dir']}  ({human_bytes(st['disk_bytes'])})")
+    print(f"log      {st['log_file']}")
     m = st["model"]
     model_line = f"model    {m['name'] or m['configured']}"
     if m["fingerprint"]:
@@ -393,7 +313,7 @@ def cmd_status(args) -> int:
 
 def cmd_files(args) -> int:
     ctx = _context(args)
-    store = _open_for_reading(ctx)
+    store = ctx.reader_store()
     rows = store.list_files() if store is not None else []
     if args.skipped:
         rows = [r for r in rows if r["status"] != "indexed"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+
+from klein_app.errors import UserError
+from klein_app.modelcard import check_dim, model_evaluation
 
 
 def register(subparsers) -> None:
@@ -19,56 +21,46 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_model)
 
+    # The trainer parses its own arguments (--recipe, --data, --out, --export, ...; `train --help` lists them):
+    # the CLI hands it everything after `train`, so the trainer is imported only when this command runs.
     p = subparsers.add_parser(
         "train", help="reproduce the bundled model from public data", add_help=False,
         description="Runs the trainer; see `klein-search train --help`.",
     )
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func=cmd_train, rest=[])
 
 
 def switch_model(db: str | None, spec: str) -> None:
     """Make `spec` the configured model (the top-level --model option), checked without loading torch."""
     import sys
 
-    from klein_app.cli import UserError
     from klein_app.context import open_context
-    from klein_app.settings import SettingsError
-    from klein_model.folder import KLEIN_JSON, model_folder
+    from klein_app.errors import UserError
+    from klein_app.modelcard import model_folder
+    from klein_model.folder import KLEIN_JSON
 
     folder = model_folder(spec)
     if folder is None or not (folder / KLEIN_JSON).is_file():
         raise UserError(f"no model {spec!r}: give a bundled name (lite, klein-v1) or a model folder")
-    try:
-        ctx = open_context(db)
-        if ctx.settings.model != spec:
-            ctx.settings.model = spec
-            ctx.save_settings()
-            print(f"klein-search: model set to {spec}; `klein-search index` rebuilds the index for it", file=sys.stderr)
-    except SettingsError as exc:
-        raise UserError(str(exc)) from exc
+    ctx = open_context(db)  # a SettingsError is a UserError already
+    if ctx.settings.model != spec:
+        ctx.settings.model = spec
+        ctx.save_settings()
+        print(f"klein-search: model set to {spec}; `klein-search index` rebuilds the index for it", file=sys.stderr)
 
 
 def _load(path: str | None):
     import klein_model
-    from klein_app.cli import UserError
 
-    try:
-        return klein_model.load(path)
-    except klein_model.ModelLoadError as exc:
-        raise UserError(str(exc)) from exc
+    return klein_model.load(path)  # a ModelLoadError is translated by the CLI
 
 
 def cmd_embed(args) -> int:
     import numpy as np
 
+    check_dim(args.model, args.dim)  # from the model card, before torch loads
     model = _load(args.model)
-    try:
-        vectors = model.encode(args.texts, dim=args.dim)
-    except ValueError as exc:
-        from klein_app.cli import UserError
-
-        raise UserError(str(exc)) from exc
+    vectors = model.encode(args.texts, dim=args.dim)
     sims = vectors @ vectors.T
     np.fill_diagonal(sims, -np.inf)
     rows = []
@@ -104,14 +96,32 @@ def cmd_model(args) -> int:
         "parameters": model.n_parameters,
         "precision": model.precision,
         "fingerprint": model.fingerprint,
-        "evaluation": model.info.extra.get("evaluation", {}),
+        "evaluation": model_evaluation(model.info),
     }
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
     else:
         for key, value in info.items():
-            print(f"{key:>15}: {value}")
+            if key != "evaluation":
+                print(f"{key:>15}: {value}")
+        print(f"{'evaluation':>15}: {'none recorded' if not info['evaluation'] else ''}".rstrip())
+        for line in _evaluation_lines(info["evaluation"]):
+            print(f"{'':>17}{line}")
     return 0
+
+
+def _evaluation_lines(evaluation: dict, prefix: str = "") -> list[str]:
+    """Nested {who: {benchmark: {metric: value}}} as one line per benchmark."""
+    lines = []
+    for key, value in evaluation.items():
+        if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+            lines += _evaluation_lines(value, f"{prefix}{key} ")
+        elif isinstance(value, dict):
+            figures = ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items())
+            lines.append(f"{prefix}{key}: {figures}")
+        else:
+            lines.append(f"{prefix}{key}: {value}")
+    return lines
 
 
 def cmd_train(args) -> int:
@@ -119,7 +129,8 @@ def cmd_train(args) -> int:
     try:
         from trainer.run import main as train_main
     except ImportError as exc:
-        from klein_app.cli import UserError
-
         raise UserError(f"the trainer needs the 'train' extra: pip install 'klein-search[train]' ({exc})") from exc
-    return int(train_main(args.rest) or 0)
+    try:
+        return int(train_main(args.rest) or 0)
+    except SystemExit as exc:  # the trainer's argparse (--help, a missing --data): its code is ours
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2

@@ -5,17 +5,20 @@ Thin: parse, call `klein_app.queries`, print. Errors the user can fix become one
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
+
+from klein_app.errors import UsageError, UserError
+from klein_app.humanize import human_bytes, plural
+from klein_app.search_modes import DEFAULT_MODE, MODES
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("search", help="find files by meaning and by words")
     p.add_argument("query", nargs="*", metavar="QUERY", help="what to look for (words are joined)")
     p.add_argument("-k", type=int, default=10, metavar="N", help="how many files to show (default 10)")
-    p.add_argument("--mode", choices=("hybrid", "vector", "text"), default="hybrid",
+    p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
                    help="hybrid (default) fuses vector and full-text rankings")
     p.add_argument("--path", metavar="GLOB", help="only paths matching GLOB (e.g. 'notes/**', '*.md')")
     p.add_argument("--ext", metavar="EXTS", help="only these extensions, comma separated (e.g. md,py)")
@@ -48,50 +51,15 @@ def register(subparsers) -> None:
 
 # --- plumbing --------------------------------------------------------------------------------------
 
-
-@contextlib.contextmanager
-def user_errors():
-    """Turn the errors a user can cause (bad input, no model, unreadable index) into one-line UserErrors."""
-    import klein_model
-    from klein_app.cli import UserError
-    from klein_app.index.store import StoreError
-    from klein_app.queries.errors import QueryError
-
-    try:
-        yield
-    except (QueryError, StoreError, klein_model.ModelLoadError) as exc:
-        raise UserError(str(exc)) from exc
-
-
-def open_store(args):
-    """The store queries read, without loading a model when the active index says which one it is."""
+def _reader_store(args):
+    """The store queries read (no model loaded), or None when nothing was ever indexed."""
     from klein_app.context import open_context
-    from klein_app.index.store import Store, active_generation
 
-    ctx = open_context(args.db)
-    active = active_generation(ctx.data_dir)
-    if active and active.get("fingerprint") and active.get("dim"):
-        try:
-            return Store.open(ctx.data_dir, int(active["dim"]), active["fingerprint"], create=False)
-        except Exception:
-            pass  # fall back to the configured model's index
-    return ctx.store
+    return open_context(args.db).reader_store()
 
 
 def _print_json(payload) -> None:
     print(json.dumps(payload, ensure_ascii=False))
-
-
-def _fmt_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _fmt_time(ts: float) -> str:
@@ -102,21 +70,44 @@ def _fmt_time(ts: float) -> str:
 
 
 def cmd_search(args) -> int:
-    from klein_app.cli import UserError
     from klein_app.context import open_context
+    from klein_app.queries.filters import build_filters
+    from klein_app.queries.search import check_query
 
+    # every argument is checked before the model and the index load (seconds), so mistakes answer at once
     if args.queries is None and not args.query:
-        raise UserError("give a query, or --queries FILE")
+        raise UsageError("give a query, or --queries FILE")
     if args.queries is not None and args.query:
-        raise UserError("give either a query or --queries FILE, not both")
+        raise UsageError("give either a query or --queries FILE, not both")
     if args.k < 1:
-        raise UserError("-k must be at least 1")
-    with user_errors():
-        ctx = open_context(args.db)
-        model, store = ctx.model, ctx.store
-        if args.queries is not None:
-            return _search_batch(args, store, model)
-        return _search_one(args, store, model, " ".join(args.query))
+        raise UsageError("-k must be at least 1")
+    build_filters(args.path, args.ext, args.since)
+    if args.queries is not None:
+        queries = _read_queries(args.queries)
+        if not queries:
+            raise UsageError(f"{args.queries} holds no queries (one per line)")
+    else:
+        queries = None
+        check_query(" ".join(args.query), args.mode)
+    ctx = open_context(args.db)
+    model, store = ctx.model, ctx.store
+    if queries is not None:
+        return _search_batch(args, store, model, queries)
+    return _search_one(args, store, model, " ".join(args.query))
+
+
+def _read_queries(name: str) -> list[str]:
+    try:
+        if name == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(name, encoding="utf-8") as fh:
+                lines = fh.read().splitlines()
+    except OSError as exc:
+        raise UserError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{name} is not UTF-8 text: {exc.reason}") from exc
+    return [line for line in lines if line.strip()]
 
 
 def _run_search(args, store, model, query: str):
@@ -137,36 +128,27 @@ def _search_one(args, store, model, query: str) -> int:
     return 0
 
 
-def _search_batch(args, store, model) -> int:
-    from klein_app.cli import UserError
+def _search_batch(args, store, model, queries: list[str]) -> int:
     from klein_app.queries.errors import EmptyQueryError
 
-    try:
-        source = sys.stdin if args.queries == "-" else open(args.queries, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read {args.queries}: {exc.strerror or exc}") from exc
-    with source:
-        for line in source:
-            query = line.rstrip("\n")
-            if not query.strip():
-                continue
-            try:
-                results = _run_search(args, store, model, query)
-                error = None
-            except EmptyQueryError as exc:  # one bad line must not stop a batch
-                results, error = [], str(exc)
-            if args.json:
-                record = {"query": query, "results": [r.to_json() for r in results]}
-                if error:
-                    record["error"] = error
-                _print_json(record)
-                sys.stdout.flush()
-            else:
-                print(f"## {query}")
-                if error:
-                    print(f"   ({error})")
-                _print_results(results)
-                print()
+    for query in queries:
+        try:
+            results = _run_search(args, store, model, query)
+            error = None
+        except EmptyQueryError as exc:  # one bad line must not stop a batch
+            results, error = [], str(exc)
+        if args.json:
+            record = {"query": query, "results": [r.to_json() for r in results]}
+            if error:
+                record["error"] = error
+            _print_json(record)
+            sys.stdout.flush()
+        else:
+            print(f"## {query}")
+            if error:
+                print(f"   ({error})")
+            _print_results(results)
+            print()
     return 0
 
 
@@ -191,10 +173,14 @@ def _no_results_message(args, store) -> str:
 
 def cmd_similar(args) -> int:
     from klein_app.queries import similar
+    from klein_app.queries.errors import NOTHING_INDEXED, EmptyIndexError
 
-    with user_errors():
-        store = open_store(args)
-        results = similar(store, args.path, k=max(0, args.k))
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    store = _reader_store(args)
+    if store is None:
+        raise EmptyIndexError(NOTHING_INDEXED)
+    results = similar(store, args.path, k=args.k)
     if args.json:
         _print_json([r.to_json() for r in results])
         return 0
@@ -209,14 +195,14 @@ def cmd_similar(args) -> int:
 
 
 def cmd_dupes(args) -> int:
-    from klein_app.cli import UserError
     from klein_app.queries import duplicates
 
     if not 0.0 < args.threshold <= 1.0:
-        raise UserError("--threshold must be a cosine similarity in (0, 1]")
-    with user_errors():
-        store = open_store(args)
-        groups = duplicates(store, threshold=args.threshold, level=args.level)
+        raise UsageError("--threshold must be a cosine similarity in (0, 1]")
+    store = _reader_store(args)
+    if store is None:
+        return _nothing(args)
+    groups = duplicates(store, threshold=args.threshold, level=args.level)
     if args.json:
         _print_json([g.to_json() for g in groups])
         return 0
@@ -224,13 +210,13 @@ def cmd_dupes(args) -> int:
         print("no duplicates found", file=sys.stderr)
         return 0
     total = sum(g.wasted_bytes for g in groups)
-    print(f"{_plural(len(groups), 'group')}, {_fmt_bytes(total)} in redundant copies")
+    print(f"{plural(len(groups), 'group')}, {human_bytes(total)} in redundant copies")
     for g in groups:
-        what = _plural(len(g.items), "passage" if g.level == "chunk" else "file")
-        print(f"\n{g.kind:5s}  {what}, similarity {g.similarity:.3f}, {_fmt_bytes(g.wasted_bytes)} redundant")
+        what = plural(len(g.items), "passage" if g.level == "chunk" else "file")
+        print(f"\n{g.kind:5s}  {what}, similarity {g.similarity:.3f}, {human_bytes(g.wasted_bytes)} redundant")
         for item in g.items:
             where = f":{item.start_line}-{item.end_line}" if item.chunk_index is not None else ""
-            print(f"  {item.path}{where}  ({_fmt_bytes(item.size)}, {_fmt_time(item.mtime)})")
+            print(f"  {item.path}{where}  ({human_bytes(item.size)}, {_fmt_time(item.mtime)})")
     return 0
 
 
@@ -238,23 +224,39 @@ def cmd_dupes(args) -> int:
 
 
 def cmd_clusters(args) -> int:
-    from klein_app.cli import UserError
     from klein_app.queries import cluster_files
 
     if args.n is not None and args.n < 1:
-        raise UserError("-n must be at least 1")
-    with user_errors():
-        store = open_store(args)
-        result = cluster_files(store, n=args.n, seed=args.seed)
+        raise UsageError("-n must be at least 1")
+    store = _reader_store(args)
+    if store is None:
+        return _nothing(args)
+    result = cluster_files(store, n=args.n, seed=args.seed)
     if args.json:
         _print_json([c.to_json() for c in result.clusters])
         return 0
     if not result.clusters:
         print("the index is empty: nothing to cluster", file=sys.stderr)
         return 0
-    how = "" if result.chosen_by == "given" else f" (number chosen by {result.chosen_by})"
+    if result.chosen_by == "given":
+        how = ""
+    elif result.chosen_by == "capped":
+        how = f" (asked for {args.n}; the index holds only {result.k} distinct files)"
+    else:
+        how = f" (number chosen by {result.chosen_by})"
     print(f"{result.k} clusters{how}")
     for c in result.clusters:
-        print(f"\n#{c.id}  {_plural(c.size, 'file')}  {c.label}")
+        print(f"\n#{c.id}  {plural(c.size, 'file')}  {c.label}")
         print(f"    central: {c.central_path}")
+    return 0
+
+
+def _nothing(args) -> int:
+    """Nothing indexed: "nothing found" is an answer, not an error: exit 0, [] with --json, else the message."""
+    from klein_app.queries.errors import NOTHING_INDEXED
+
+    if args.json:
+        _print_json([])
+    else:
+        print(NOTHING_INDEXED, file=sys.stderr)
     return 0

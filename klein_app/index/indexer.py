@@ -26,9 +26,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from klein_app.index.folders import watched_roots
 from klein_app.index.memory import trim_heap
 from klein_app.index.prepare import Budget, Prepared, file_row, prepare_file, weight
-from klein_app.index.progress import ProgressEvent, Throttle
+from klein_app.index.progress import ProgressEvent, RateMeter, Throttle
+from klein_app.pathutil import is_under
 from klein_app.sources.walk import Entry, Visited, Walker
 
 __all__ = ["IndexReport", "ProgressEvent", "index_paths"]
@@ -79,8 +81,10 @@ class _Run:
         self.t0 = time.monotonic()
         self.files_done = 0
         self.files_total = 0
-        self.bytes_done = 0
+        self.bytes_done = 0  # bytes of the files finished (written or found unchanged)
         self.bytes_total = 0
+        self.bytes_meter = RateMeter()
+        self.chunk_meter = RateMeter()
         self.chunks_done = 0
         self.current = ""
         self.wrote = False
@@ -169,7 +173,7 @@ class _Run:
 
     def _walk(self, paths):
         """Entries on disk, existing rows in scope, and the scopes (folders whose rows we own)."""
-        roots = [os.path.abspath(os.path.expanduser(f)) for f in self.settings.folders]
+        roots = watched_roots(self.settings.folders)
         walker = Walker(self.settings)
         visited = Visited()
         entries: dict[str, Entry] = {}
@@ -182,14 +186,14 @@ class _Run:
             # rows of folders no longer watched go; rows of watched-but-missing folders stay
             kept_roots = [r for r in roots]
             for p, row in all_rows.items():
-                if not any(_under(p, r) for r in kept_roots):
+                if not any(is_under(p, r) for r in kept_roots):
                     existing[p] = row
                     scopes.append(p)
         else:
             targets = []
             for p in paths:
                 p = os.path.abspath(p)
-                root = next((r for r in sorted(roots, key=len, reverse=True) if _under(p, r)), None)
+                root = next((r for r in sorted(roots, key=len, reverse=True) if is_under(p, r)), None)
                 if root is not None:
                     targets.append((root, p))
             all_rows = None
@@ -199,11 +203,11 @@ class _Run:
                 continue
             scopes.append(start)
             if all_rows is not None:
-                existing.update({p: r for p, r in all_rows.items() if _under(p, start)})
+                existing.update({p: r for p, r in all_rows.items() if is_under(p, start)})
             else:
                 existing.update(self.store.file_rows_under(start))
             for entry in walker.walk(root, start if start != root else None, visited):
-                if _under(entry.path, data_dir):
+                if is_under(entry.path, data_dir):
                     continue  # the index itself, when it lives inside a watched folder
                 entries[entry.path] = entry
                 if len(entries) % 500 == 0:
@@ -293,15 +297,16 @@ class _Run:
     def _accept(self, item: Prepared, known: set, pending: list, ready: list) -> int:
         """Take a prepared file; returns how many of its chunks still need the model."""
         self.files_done += 1
-        self.bytes_done += item.entry.size
         self.current = item.entry.path
         self._event("read")
         if item.status != "indexed":
             self.budget.release(weight(item))
         if item.status == "gone":
             self._gone.append(item.entry.path)
+            self.bytes_done += item.entry.size
             return 0
         if item.status == "same":
+            self.bytes_done += item.entry.size
             # mtime changed, content did not: refresh the row, keep the chunks
             self.report.unchanged += 1
             row = dict(item.old)
@@ -396,6 +401,7 @@ class _Run:
         self._event("write")
         file_rows, chunk_rows, vectors = [], [], []
         for item in ready:
+            self.bytes_done += item.entry.size
             if item.status == "indexed":
                 self.budget.release(weight(item))
                 file_rows.append(file_row(item.entry, "indexed", "", item.sha, item.size, len(item.rows)))
@@ -433,11 +439,15 @@ class _Run:
     # --- progress ----------------------------------------------------------------------------
 
     def _event(self, phase: str, files_done: int | None = None, force: bool = False) -> None:
-        elapsed = time.monotonic() - self.t0
-        rate = self.chunks_done / elapsed if elapsed > 0 else 0.0
+        now = time.monotonic()
         eta = None
-        if phase in ("embed", "write", "read") and self.bytes_done and self.bytes_total:
-            eta = elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
+        if phase in ("embed", "write", "read"):
+            # measured over the recent window of this phase; bytes count once a file is finished
+            # (written, or found unchanged), not when it is read ahead of the model
+            self.bytes_meter.add(now, self.bytes_done)
+            self.chunk_meter.add(now, self.chunks_done)
+            eta = self.bytes_meter.eta(self.bytes_total - self.bytes_done)
+        rate = self.chunk_meter.rate() or 0.0
         done = self.files_done if files_done is None else files_done
         total = self.files_total if files_done is None else files_done
         if phase == "done":
@@ -448,9 +458,5 @@ class _Run:
 _DONE = object()
 
 
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def _in_scopes(path: str, scopes: list[str]) -> bool:
-    return any(_under(path, s) for s in scopes)
+    return any(is_under(path, s) for s in scopes)

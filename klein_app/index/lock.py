@@ -3,6 +3,7 @@
 Public API:
     writer_lock(ctx)   context manager around one batch of writes; blocks other threads of this
                        process, raises IndexBusy when another process holds the index
+    WriterState        per-context lock state; `ctx.writer_state` holds one
     hold_index(ctx)    context manager that only claims the index for this process (the watcher
                        holds it for its lifetime so a second `index` fails fast and clearly)
     IndexBusy          its message names the other process
@@ -18,15 +19,16 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from klein_app.errors import UserError
+
 LOCK_NAME = "writer.lock"
-_STATE = "_writer_lock_state"
 
 
-class IndexBusy(Exception):
+class IndexBusy(UserError):
     """Another process holds the writer lock."""
 
 
-class _State:
+class WriterState:
     def __init__(self):
         self.mutex = threading.RLock()  # serialises writers inside this process
         self.guard = threading.Lock()  # protects depth/fh
@@ -34,8 +36,8 @@ class _State:
         self.fh = None
 
 
-def _state(ctx) -> _State:
-    return ctx.__dict__.setdefault(_STATE, _State())
+def _state(ctx) -> WriterState:
+    return ctx.writer_state
 
 
 @contextmanager

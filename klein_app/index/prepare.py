@@ -13,11 +13,14 @@ Public API (used by indexer.py):
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 
 from klein_app.sources.walk import Entry
+
+log = logging.getLogger(__name__)
 
 
 def chunk_hash(text: str) -> str:
@@ -63,6 +66,7 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool)
     except ReadError as exc:
         return Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))
     except Exception as exc:  # a reader bug must cost one file, never the run
+        log.exception("reading %s failed", entry.path)
         return Prepared(entry, "error", f"cannot read ({type(exc).__name__}: {exc})"[:200], sha=sha, size=len(data))
     if not chunks:
         return Prepared(entry, "skipped", "no text", sha=sha, size=len(data))

@@ -1,18 +1,27 @@
-"""Progress of an indexing run: the event the indexer emits, and a one-line renderer for terminals.
+"""Progress of an indexing run: the event the indexer emits, how its rate and ETA are measured, and how a
+person sees it.
 
 Public API:
     ProgressEvent(phase, files_done, files_total, chunks_done, chunks_per_s, eta_s, current)
         phase is one of "walk", "read", "embed", "write", "optimize", "done"
     Throttle(callback, interval_s)   forwards at most one event per interval, or when forced
-    TerminalBar(stream)              callable rendering events as a redrawn line (stderr)
-    format_event(event) -> str
+    RateMeter(window_s)              rate of a growing count over the last window_s seconds
+    progress_reporter(stream, log_every_s=10) -> Reporter
+        a tqdm bar that follows the terminal's width when `stream` is a terminal; otherwise a log line
+        (phase, done/total, rate, ETA) every log_every_s seconds, also written to the app's log.
+        Call it with events; .clear() before printing other lines; .close() at the end.
+    format_event(event) -> str       the one-line text form (log lines)
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,44 +51,112 @@ class Throttle:
             self.callback(event)
 
 
-def _duration(seconds: float) -> str:
+class RateMeter:
+    """Units per second over the last `window_s` seconds of samples (None until a second has passed).
+
+    A window, not the average since the start: the first seconds of a run (unchanged files, skipped
+    binaries, the first batch filling the model) are far faster or slower than the rest, and an average
+    over them made the ETA wrong by a factor of 2-3."""
+
+    def __init__(self, window_s: float = 120.0):
+        self.window_s = window_s
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def add(self, now: float, done: float) -> None:
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self.window_s:
+            self._samples.popleft()
+
+    def rate(self) -> float | None:
+        if len(self._samples) < 2:
+            return None
+        (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
+        if t1 - t0 < 1.0:
+            return None
+        return max(0.0, (d1 - d0) / (t1 - t0))
+
+    def eta(self, remaining: float) -> float | None:
+        rate = self.rate()
+        if rate is None or rate <= 0:
+            return None
+        return max(0.0, remaining / rate)
+
+
+def duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def format_event(e: ProgressEvent, width: int = 24) -> str:
+def format_event(e: ProgressEvent) -> str:
     if e.phase == "walk":
-        return f"walk  {e.files_done} files found"
-    frac = e.files_done / e.files_total if e.files_total else 1.0
-    filled = int(frac * width)
-    bar = "#" * filled + "-" * (width - filled)
-    eta = f" eta {_duration(e.eta_s)}" if e.eta_s is not None else ""
-    return (
-        f"{e.phase:<8} [{bar}] {e.files_done}/{e.files_total} files  "
-        f"{e.chunks_done} chunks  {e.chunks_per_s:.0f} chunks/s{eta}"
-    )
+        return f"walk: {e.files_done} files found"
+    eta = f", eta {duration(e.eta_s)}" if e.eta_s is not None else ""
+    return f"{e.phase}: {e.files_done}/{e.files_total} files, {e.chunks_done} chunks, {e.chunks_per_s:.0f} chunks/s{eta}"
 
 
-class TerminalBar:
-    """Redraws one status line; prints a newline when the run is done."""
+class _Bar:
+    """tqdm bar; the ETA shown is the indexer's (rate of the current phase), not tqdm's own."""
 
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self._width = 0
+    _FORMAT = "{desc:<8} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} files {postfix}"
+
+    def __init__(self, stream):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=0, file=stream, dynamic_ncols=True, leave=True, bar_format=self._FORMAT, mininterval=0.2)
 
     def __call__(self, e: ProgressEvent) -> None:
+        bar = self._bar
+        if e.phase == "walk":
+            bar.set_description_str("walk", refresh=False)
+            bar.total = 0
+            bar.n = 0
+            bar.set_postfix_str(f"{e.files_done} found", refresh=True)
+            return
+        bar.set_description_str(e.phase, refresh=False)
+        bar.total = max(e.files_total, e.files_done)
+        bar.n = e.files_done
+        eta = f", eta {duration(e.eta_s)}" if e.eta_s is not None else ""
+        bar.set_postfix_str(f"{e.chunks_done} chunks, {e.chunks_per_s:.0f}/s{eta}", refresh=True)
+
+    def clear(self) -> None:
+        self._bar.clear()
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+class _LogLines:
+    """For a stream that is not a terminal (a log file, CI): one plain line every `every_s` seconds."""
+
+    def __init__(self, stream, every_s: float):
+        self.stream = stream
+        self.every_s = every_s
+        self._last = float("-inf")
+        self._phase = None
+
+    def __call__(self, e: ProgressEvent) -> None:
+        now = time.monotonic()
+        # a new phase group (walk → indexing → optimize → done) is worth a line at once
+        group = e.phase if e.phase in ("walk", "optimize", "done") else "index"
+        if now - self._last < self.every_s and group == self._phase:
+            return
+        self._last, self._phase = now, group
         line = format_event(e)
-        if e.current and e.phase not in ("done", "optimize"):
-            room = 110 - len(line)
-            if room > 12:
-                cur = e.current if len(e.current) <= room else "…" + e.current[-(room - 1) :]
-                line += "  " + cur.replace("\n", " ")
-        pad = max(0, self._width - len(line))
-        self.stream.write("\r" + line + " " * pad)
-        self._width = len(line)
-        if e.phase == "done":
-            self.stream.write("\n")
-            self._width = 0
-        self.stream.flush()
+        log.info("progress %s", line)
+        print(f"[{time.strftime('%H:%M:%S')}] {line}", file=self.stream, flush=True)
+
+    def clear(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_reporter(stream=None, log_every_s: float = 10.0):
+    stream = stream or sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        return _Bar(stream)
+    return _LogLines(stream, log_every_s)

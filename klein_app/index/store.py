@@ -24,11 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from klein_app.errors import UserError
+from klein_app.humanize import one_line
+
+log = logging.getLogger(__name__)
 
 # LanceDB's native logger prints every k-means warning of an ANN build to the user's terminal;
 # only errors are the user's business. Set before lancedb's first import, and only if unset.
@@ -48,7 +54,7 @@ METADATA_CACHE_BYTES = 64 << 20
 FTS_BUILD_MB = 64
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """The index cannot be opened or read; the message says how to repair it."""
 
 
@@ -105,7 +111,7 @@ def active_generation(data_dir: Path) -> dict | None:
         return None
 
 
-def set_active(data_dir: Path, store: "Store", model_spec: str | None, model_name: str = "") -> None:
+def set_active(data_dir: Path, store: Store, model_spec: str | None, model_name: str = "") -> None:
     """Point queries at `store` (atomic rename), then drop other generations."""
     record = {
         "generation": store.path.name,
@@ -155,7 +161,7 @@ class Store:
         self.reconciled = False
 
     @classmethod
-    def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> "Store":
+    def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> Store:
         import lancedb
 
         path = Path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
@@ -189,14 +195,15 @@ class Store:
         except StoreError:
             raise
         except Exception as exc:  # lance raises a variety of OSError/RuntimeError/ValueError
+            log.warning("cannot open the index at %s", path, exc_info=True)
             raise StoreError(
-                f"the index at {path} cannot be opened ({_one_line(exc)}); "
+                f"the index at {path} cannot be opened ({one_line(exc)}); "
                 "run `klein-search index --rebuild` to set it aside and rebuild"
             ) from exc
         return cls(path, dim, fingerprint, db, files, chunks)
 
     @classmethod
-    def open_active(cls, data_dir: Path | str) -> "Store | None":
+    def open_active(cls, data_dir: Path | str) -> Store | None:
         """The generation queries use, opened without loading the model (for status, files)."""
         active = active_generation(Path(data_dir))
         if active is None:
@@ -356,7 +363,7 @@ class Store:
         bad = set()
         indexed = pc.equal(files.column("status"), pa.scalar("indexed"))
         marker = {}
-        for p, sha, st, n, ok in zip(
+        for p, sha, _status, n, ok in zip(
             files.column("path").to_pylist(),
             files.column("sha256").to_pylist(),
             files.column("status").to_pylist(),
@@ -371,7 +378,7 @@ class Store:
             sha, n = marker[p]
             if len(groups) != 1 or groups[0] != (sha, n, n):
                 bad.add(p)
-        for p, (sha, n) in marker.items():
+        for p, (_sha, n) in marker.items():
             if n and p not in seen:
                 bad.add(p)
         if bad:
@@ -412,6 +419,3 @@ def _groups(items: list[str]):
         yield items[i : i + _IN_BATCH]
 
 
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__

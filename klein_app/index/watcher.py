@@ -20,13 +20,20 @@ config file (a folder added from another terminal) are picked up within a second
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import threading
 import time
 from dataclasses import dataclass
 
+from klein_app.errors import KleinError
+from klein_app.humanize import brief_summary, one_line
+from klein_app.index.folders import watched_roots
 from klein_app.index.progress import ProgressEvent
+from klein_app.pathutil import is_under
 from klein_app.sources.walk import ALWAYS_SKIP_DIRS, IGNORE_FILES
+
+log = logging.getLogger(__name__)
 
 FULL_PASS_ABOVE = 2000  # more changed paths than this in one batch: walk everything instead
 _IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
@@ -129,7 +136,7 @@ class Watcher:
     # --- observers ---------------------------------------------------------------------------
 
     def _roots(self) -> list[str]:
-        return [os.path.abspath(os.path.expanduser(f)) for f in self.ctx.settings.folders]
+        return watched_roots(self.ctx.settings.folders)
 
     def sync_folders(self) -> None:
         with self._obs_lock:
@@ -185,7 +192,7 @@ class Watcher:
 
     def _wanted(self, path: str) -> bool:
         data_dir = str(self.ctx.paths.data_dir)
-        if path == data_dir or path.startswith(data_dir.rstrip("/") + "/"):
+        if is_under(path, data_dir):
             return False  # our own writes, when the index lives inside a watched folder
         return not any(part in ALWAYS_SKIP_DIRS for part in path.split(os.sep))
 
@@ -265,9 +272,11 @@ class Watcher:
                 )
                 if kind == "full":
                     last_full = time.monotonic()
-                self._emit("indexed", _summary(report), report=report)
+                self._emit("indexed", brief_summary(report), report=report)
             except Exception as exc:  # the watcher must outlive one bad batch
-                self._emit("error", f"indexing failed: {_one_line(exc)}")
+                if not isinstance(exc, KleinError):
+                    log.exception("indexing batch failed")
+                self._emit("error", f"indexing failed: {one_line(exc)}")
                 time.sleep(min(5.0, self.max_wait_s))
             finally:
                 with self._cond:
@@ -285,8 +294,9 @@ class Watcher:
         self._config_stamp = stamp
         try:
             self.ctx.reload_settings()
-        except Exception as exc:
-            self._emit("error", f"cannot reload settings: {_one_line(exc)}")
+        except Exception as exc:  # a config being edited must not stop the watcher
+            log.warning("cannot reload settings", exc_info=not isinstance(exc, KleinError))
+            self._emit("error", f"cannot reload settings: {one_line(exc)}")
             return
         self.sync_folders()
 
@@ -309,8 +319,8 @@ class Watcher:
             return
         try:
             self.on_event(WatchEvent(kind, message, report, progress))
-        except Exception:
-            pass  # a broken display callback must not stop indexing
+        except Exception:  # a broken display callback must not stop indexing
+            log.exception("the watcher's event callback failed on a %s event", kind)
 
 
 class _Handler:
@@ -329,19 +339,7 @@ def _stop_observer(observer) -> None:
     try:
         observer.stop()
         observer.join(timeout=5)
-    except Exception:
-        pass
+    except Exception:  # stopping is best effort: the process is going away
+        log.warning("cannot stop the file-system observer", exc_info=True)
 
 
-def _summary(report) -> str:
-    parts = [f"{report.indexed} indexed", f"{report.removed} removed"]
-    if report.skipped:
-        parts.append(f"{report.skipped} skipped")
-    if report.missing_folders:
-        parts.append(f"{len(report.missing_folders)} folder(s) missing")
-    return ", ".join(parts) + f" in {report.seconds:.1f} s"
-
-
-def _one_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__

@@ -1,11 +1,11 @@
 """Queries over the index: search, similar files, duplicates and clusters.
 
-Plain functions returning dataclasses; the CLI and the TUI both call them. Every error a user can cause is a
+Plain functions returning the dataclasses of results.py; the CLI and the TUI both call them. Every error a user can cause is a
 `QueryError` (see errors.py) with a message ready to show.
 """
 
-from klein_app.queries.clusters import Cluster, Clustering, cluster_files, clusters
-from klein_app.queries.dupes import DuplicateGroup, DuplicateItem, duplicates
+from klein_app.queries.clusters import cluster_files, clusters
+from klein_app.queries.dupes import duplicates
 from klein_app.queries.errors import (
     BadFilterError,
     EmptyIndexError,
@@ -14,9 +14,18 @@ from klein_app.queries.errors import (
     QueryError,
     UnknownFileError,
 )
-from klein_app.queries.search import SearchResult, search
-from klein_app.queries.similar import SimilarFile, similar
-from klein_app.queries.snippets import Snippet
+from klein_app.queries.results import (
+    Cluster,
+    Clustering,
+    DuplicateGroup,
+    DuplicateItem,
+    FileRecord,
+    SearchResult,
+    SimilarFile,
+    Snippet,
+)
+from klein_app.queries.search import search
+from klein_app.queries.similar import similar
 
 __all__ = [
     "BadFilterError",
@@ -26,6 +35,7 @@ __all__ = [
     "DuplicateItem",
     "EmptyIndexError",
     "EmptyQueryError",
+    "FileRecord",
     "ModelMismatchError",
     "QueryError",
     "SearchResult",

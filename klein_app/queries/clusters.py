@@ -9,49 +9,18 @@ clusters.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.kmeans import fit_kmeans
 from klein_app.queries.labels import ctfidf_labels
+from klein_app.queries.results import Cluster, Clustering
 from klein_app.queries.vectors import file_vectors, read_chunks
 
 # Labels only need a sample of each file's words; this bounds the text read on large indexes.
 LABEL_CHUNKS_PER_FILE = 8
 LABEL_TERMS = 5
-
-
-@dataclass(frozen=True)
-class Cluster:
-    id: int
-    terms: list[str]  # most distinctive first
-    size: int
-    central_path: str
-    paths: list[str] = field(default_factory=list)  # closest to the centre first
-    cohesion: float = 0.0  # mean cosine of the members to the centre
-
-    @property
-    def label(self) -> str:
-        return ", ".join(self.terms) if self.terms else "(no words)"
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "label": self.label,
-            "terms": self.terms,
-            "size": self.size,
-            "central_path": self.central_path,
-            "cohesion": round(float(self.cohesion), 6),
-            "paths": self.paths,
-        }
-
-
-@dataclass(frozen=True)
-class Clustering:
-    clusters: list[Cluster]
-    k: int
-    chosen_by: str  # "given", "silhouette", "sqrt rule" or "too few files"
 
 
 def clusters(store, *, n: int | None = None, seed: int = 0) -> list[Cluster]:
@@ -61,7 +30,7 @@ def clusters(store, *, n: int | None = None, seed: int = 0) -> list[Cluster]:
 
 def cluster_files(store, *, n: int | None = None, seed: int = 0) -> Clustering:
     if n is not None and n < 1:
-        raise ValueError("the number of clusters must be at least 1")
+        raise BadParameterError("the number of clusters must be at least 1")
     files = file_vectors(store)
     if not files.paths:
         return Clustering([], 0, "given" if n else "too few files")

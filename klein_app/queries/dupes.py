@@ -11,65 +11,19 @@ there, since the file level already reports them.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from klein_app.queries.components import connected_components
+from klein_app.queries.errors import BadParameterError
 from klein_app.queries.neighbours import normalise_rows, similar_pairs
+from klein_app.queries.results import DuplicateGroup, DuplicateItem
 from klein_app.queries.vectors import FILE_VECTOR_COLUMNS, file_means, read_chunks, vector_matrix
 
 DEFAULT_THRESHOLD = 0.92
 # Short chunks ("}", "---", a heading) are alike everywhere; passages need some substance.
 MIN_PASSAGE_CHARS = 80
-
-
-@dataclass(frozen=True)
-class DuplicateItem:
-    path: str
-    size: int  # bytes of the file (file level) or of the passage text (chunk level)
-    mtime: float
-    chunk_index: int | None = None
-    start_line: int | None = None
-    end_line: int | None = None
-    text: str | None = None  # the passage, at chunk level
-
-    def to_json(self) -> dict:
-        out = {"path": self.path, "size": self.size, "mtime": self.mtime}
-        if self.chunk_index is not None:
-            out.update(chunk_index=self.chunk_index, start_line=self.start_line, end_line=self.end_line, text=self.text)
-        return out
-
-
-@dataclass(frozen=True)
-class DuplicateGroup:
-    kind: Literal["exact", "near"]
-    level: Literal["file", "chunk"]
-    items: list[DuplicateItem] = field(default_factory=list)
-    similarity: float = 1.0  # the lowest cosine between two distinct contents of the group (1.0 when exact)
-    wasted_bytes: int = 0  # what deleting all but the largest copy would free
-
-    @property
-    def paths(self) -> list[str]:
-        return [item.path for item in self.items]
-
-    @property
-    def sizes(self) -> list[int]:
-        return [item.size for item in self.items]
-
-    @property
-    def mtimes(self) -> list[float]:
-        return [item.mtime for item in self.items]
-
-    def to_json(self) -> dict:
-        return {
-            "kind": self.kind,
-            "level": self.level,
-            "similarity": round(float(self.similarity), 6),
-            "wasted_bytes": self.wasted_bytes,
-            "items": [item.to_json() for item in self.items],
-        }
 
 
 def duplicates(
@@ -78,7 +32,7 @@ def duplicates(
     """Duplicate groups, most wasted bytes first. A threshold of 1.0 means identical content only (a hash
     match, no vectors read): two different texts can still reach cosine 1.0 in float32."""
     if not 0.0 < threshold <= 1.0:
-        raise ValueError("threshold must be in (0, 1]")
+        raise BadParameterError("--threshold must be a cosine similarity in (0, 1]")
     if level == "file" and threshold >= 1.0:
         groups = exact_file_duplicates(store)
     elif level == "file":
@@ -86,8 +40,13 @@ def duplicates(
     elif level == "chunk":
         groups = passage_duplicates(store, threshold)
     else:
-        raise ValueError(f"unknown level {level!r} (file or chunk)")
-    return sorted(groups, key=lambda g: (-g.wasted_bytes, -len(g.items), g.items[0].path))
+        raise BadParameterError(f"unknown level {level!r} (file or chunk)")
+    return sorted(groups, key=group_order)
+
+
+def group_order(group: DuplicateGroup) -> tuple:
+    """Most wasted bytes first, then the larger group, then by path: the order every view shows."""
+    return (-group.wasted_bytes, -len(group.items), group.items[0].path if group.items else "")
 
 
 def _indexed_by_sha(store) -> dict[str, list[dict]]:
@@ -203,10 +162,7 @@ def _min_similarity(vectors: np.ndarray) -> float:
 
 
 def _group(kind, level, items: list[DuplicateItem], similarity: float) -> DuplicateGroup:
-    sizes = [item.size for item in items]
-    return DuplicateGroup(
-        kind=kind, level=level, items=items, similarity=similarity, wasted_bytes=int(sum(sizes) - max(sizes))
-    )
+    return DuplicateGroup(kind=kind, level=level, items=items, similarity=similarity)
 
 
 def _file_item(row: dict) -> DuplicateItem:

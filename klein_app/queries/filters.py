@@ -123,7 +123,7 @@ def parse_since(
         return None
     if isinstance(since, bool):
         raise BadFilterError(f"not a date: {since!r}")
-    if isinstance(since, (int, float)):
+    if isinstance(since, int | float):
         return float(since)
     if isinstance(since, dt.datetime):
         return since.timestamp() if since.tzinfo else since.astimezone().timestamp()

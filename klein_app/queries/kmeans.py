@@ -29,7 +29,7 @@ class KMeansFit:
     labels: np.ndarray  # cluster id per row
     centroids: np.ndarray  # unit vectors, one per cluster
     k: int
-    chosen_by: str  # "given", "silhouette" or "sqrt rule"
+    chosen_by: str  # "given", "capped" (more asked than distinct files), "silhouette" or "sqrt rule"
 
 
 def rule_of_thumb_k(n: int) -> int:
@@ -73,7 +73,12 @@ def fit_kmeans(vectors: np.ndarray, k: int | None = None, *, seed: int = 0) -> K
     chosen_by = "given"
     if k is None:
         k, chosen_by = choose_k(vectors, seed=seed)
-    k = max(1, min(int(k), n))
+    # More clusters than distinct vectors cannot be fitted (sklearn warns and leaves clusters empty): cap it.
+    distinct = len(np.unique(np.round(vectors, 5), axis=0))
+    capped = max(1, min(int(k), n, distinct))
+    if capped < k and chosen_by == "given":
+        chosen_by = "capped"
+    k = capped
     if k == 1:
         labels = np.zeros(n, dtype=int)
     elif n > MINIBATCH_ABOVE:

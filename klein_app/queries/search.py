@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
 
 from klein_app.index import ann
-from klein_app.queries.errors import EmptyIndexError, EmptyQueryError, ModelMismatchError, QueryError
+from klein_app.queries.errors import (
+    NOTHING_INDEXED,
+    EmptyIndexError,
+    EmptyQueryError,
+    ModelMismatchError,
+    QueryError,
+    QueryUsageError,
+)
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
 from klein_app.queries.grouping import group_by_file
-from klein_app.queries.snippets import WORD, Snippet, make_snippet
-
-Mode = Literal["hybrid", "vector", "text"]
-MODES: tuple[str, ...] = ("hybrid", "vector", "text")
+from klein_app.queries.results import SEARCH_MODES, Mode, SearchResult
+from klein_app.queries.snippets import WORD, make_snippet
 
 # Each mode fetches this many chunks per wanted file before grouping: files often have several matching
 # chunks, and fusion needs some depth in both lists to work.
@@ -46,28 +50,6 @@ _CAMEL = re.compile(r"[a-z][A-Z]")
 _COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text"]
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    path: str
-    score: float  # vector: cosine; text: BM25; hybrid: RRF scaled so 1.0 means "first in both lists"
-    start_line: int
-    end_line: int
-    chunk_index: int
-    text: str  # the whole best chunk
-    snippet: Snippet = field(default_factory=lambda: Snippet(""))  # a window of it, matches marked
-    other_hits: int = 0  # further matching chunks of the same file
-
-    def to_json(self) -> dict:
-        return {
-            "path": self.path,
-            "score": round(float(self.score), 6),
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "chunk_index": self.chunk_index,
-            "text": self.text,
-        }
-
-
 def search(
     store,
     model,
@@ -80,15 +62,9 @@ def search(
     since=None,
 ) -> list[SearchResult]:
     """The k files best matching `query`, best first. Raises a QueryError subclass for input the user can fix."""
-    if mode not in MODES:
-        raise QueryError(f"unknown search mode {mode!r} (choose hybrid, vector or text)")
+    query = check_query(query, mode)
     if k <= 0:
         return []
-    query = (query or "").strip()
-    if not query:
-        raise EmptyQueryError("the query is empty")
-    if not WORD.search(query):
-        raise EmptyQueryError("the query has no words or numbers to search for")
     check_searchable(store, model)
     filters = build_filters(path_glob, exts, since)
     where, allowed = _resolve_filters(store, filters)
@@ -123,10 +99,22 @@ def search(
     ]
 
 
+def check_query(query: str | None, mode: str = "hybrid") -> str:
+    """The query stripped, or a QueryUsageError; cheap (no model, no index), so callers check before loading."""
+    if mode not in SEARCH_MODES:
+        raise QueryUsageError(f"unknown search mode {mode!r} (choose {', '.join(SEARCH_MODES)})")
+    query = (query or "").strip()
+    if not query:
+        raise EmptyQueryError("the query is empty")
+    if not WORD.search(query):
+        raise EmptyQueryError("the query has no words or numbers to search for")
+    return query
+
+
 def check_searchable(store, model) -> None:
     """Raise when the index is empty or was built by another model."""
     if store.chunks_table.count_rows() == 0:
-        raise EmptyIndexError("the index is empty: add a folder with `klein-search add PATH`, then index it")
+        raise EmptyIndexError(NOTHING_INDEXED)
     if model is not None and getattr(store, "fingerprint", None) != getattr(model, "fingerprint", None):
         raise ModelMismatchError(
             "the index was built with another model; re-index with the current model (`klein-search index`)"

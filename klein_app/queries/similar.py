@@ -7,15 +7,15 @@ exactly; on a large one the chunk ANN index proposes candidate files first, and 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from klein_app.index import ann
-from klein_app.queries.errors import EmptyIndexError, UnknownFileError
+from klein_app.queries.errors import NOTHING_INDEXED, EmptyIndexError, UnknownFileError
 from klein_app.queries.filters import sql_string
 from klein_app.queries.neighbours import top_k
+from klein_app.queries.results import SimilarFile
 from klein_app.queries.vectors import FILE_VECTOR_COLUMNS, file_means, file_vectors, read_chunks
 
 # Below this many chunks, building every file vector is cheaper than a round of ANN queries.
@@ -24,20 +24,10 @@ CANDIDATE_CHUNKS_PER_RESULT = 30
 _IN_BATCH = 400
 
 
-@dataclass(frozen=True)
-class SimilarFile:
-    path: str
-    score: float  # cosine between file vectors
-    n_chunks: int
-
-    def to_json(self) -> dict:
-        return {"path": self.path, "score": round(float(self.score), 6), "n_chunks": self.n_chunks}
-
-
 def similar(store, path: str, *, k: int = 10) -> list[SimilarFile]:
     """The k files most similar in meaning to `path` (which must be indexed), best first."""
     if store.chunks_table.count_rows() == 0:
-        raise EmptyIndexError("the index is empty: add a folder with `klein-search add PATH`, then index it")
+        raise EmptyIndexError(NOTHING_INDEXED)
     path = resolve_indexed_path(store, path)
     if k <= 0:
         return []

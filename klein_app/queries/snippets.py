@@ -8,11 +8,14 @@ Matching is deliberately loose (case-folded words, a light suffix strip), since 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-# Letters and digits, plus the combining marks of Indic, Thai and similar scripts, which Python's \w leaves
-# out ("परीक्षण" must stay one word); the full-text index's tokenizer keeps them too.
-WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f])+")
+import regex
+
+from klein_app.queries.results import Snippet
+
+# Letters, digits and combining marks, by Unicode category: Python's \w leaves the marks out, which splits
+# Devanagari, Thai or Tamil words ("परीक्षण" must stay one word); the full-text index's tokenizer keeps them.
+WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
 _SPACE = re.compile(r"\s+")
 # Spans split only by one of these are shown as one mark: "ERR_4711", "foo.bar", "x-ray".
 _JOINERS = {"_", "-", ".", "/", ":"}
@@ -22,22 +25,6 @@ _STOPWORDS = frozenset(
 )
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
 ELLIPSIS = "…"
-
-
-@dataclass(frozen=True)
-class Snippet:
-    text: str
-    highlights: list[tuple[int, int]] = field(default_factory=list)
-
-    def marked(self, open_mark: str = "[", close_mark: str = "]") -> str:
-        """The snippet with each highlight wrapped in markers, for plain-text output."""
-        out, pos = [], 0
-        for start, end in self.highlights:
-            out.append(self.text[pos:start])
-            out.append(f"{open_mark}{self.text[start:end]}{close_mark}")
-            pos = end
-        out.append(self.text[pos:])
-        return "".join(out)
 
 
 def stem(word: str) -> str:

@@ -9,6 +9,7 @@ reach the UI thread as messages, never by touching widgets from another thread.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import subprocess
 import time
 
@@ -17,12 +18,14 @@ from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
 
+from klein_app.errors import KleinError
 from klein_app.tui import messages
 from klein_app.tui.backend import Backend, IndexBusyError
-from klein_app.tui.formatting import display_path, error_line, short_path
+from klein_app.humanize import one_line
+from klein_app.tui.formatting import display_path, short_path
 from klein_app.tui.opener import launch_detached, open_command
 from klein_app.tui.progress import apply_progress
-from klein_app.tui.records import IndexStatus
+from klein_app.tui.status import IndexStatus
 from klein_app.tui.screens.search import SearchScreen
 
 STARTUP_DELAY_S = 0.15
@@ -30,6 +33,9 @@ LIVE_COUNT_S = 3.0  # how often screens refresh from a pass still running
 READ_ONLY = "read-only: another klein-search is indexing"
 # Watcher event kinds worth a toast; progress and "indexed" go to the status bar instead.
 _WARN_KINDS = {"polling": "warning", "folder-missing": "warning", "error": "error"}
+ERROR_TOAST_S = 10
+
+log = logging.getLogger(__name__)
 
 
 class KleinApp(App[int]):
@@ -62,6 +68,7 @@ class KleinApp(App[int]):
         self.folders: list[str] = []  # the watched folders, as of the last index change
         self.read_only = False  # another process holds the index: we can search it, not update it
         self._last_live_count = 0.0
+        self._error_shown_until: dict[tuple[str, str], float] = {}
         self.status_signal: Signal[IndexStatus] = Signal(self, "status")
         self.index_signal: Signal[None] = Signal(self, "index")
 
@@ -70,6 +77,29 @@ class KleinApp(App[int]):
     def set_status(self, **changes) -> None:
         self.status = dataclasses.replace(self.status, **changes)
         self.status_signal.publish(self.status)
+
+    # --- errors: the one place an exception becomes what a person reads -----------------------
+
+    def report_error(self, exc: BaseException, title: str) -> str:
+        """Show `exc` as one error toast and return its line (for a screen's inline state). Any thread.
+
+        A KleinError's message is written for the user; anything else is a bug, so it is logged with its
+        traceback as well.
+        """
+        line = one_line(exc)
+        if not isinstance(exc, KleinError):
+            log.error("%s: unexpected %s", title, type(exc).__name__, exc_info=exc)
+        self.post_message(messages.ErrorRaised(line, title))
+        return line
+
+    @on(messages.ErrorRaised)
+    def _handle_error(self, event: messages.ErrorRaised) -> None:
+        # Search-as-you-type against a broken index fails on every pause: one toast says it, not a stack.
+        key, now = (event.title, event.line), time.monotonic()
+        if self._error_shown_until.get(key, 0.0) > now:
+            return
+        self._error_shown_until[key] = now + ERROR_TOAST_S
+        self.notify(event.line, title=event.title, severity="error", timeout=ERROR_TOAST_S)
 
     # --- start-up: open the index, warm the model, start watching ------------------------------
 
@@ -91,14 +121,15 @@ class KleinApp(App[int]):
                 self._load_model()
                 self._post_totals()
         except Exception as exc:
-            self.post_message(messages.BackendFailed(error_line(exc)))
+            self.post_message(messages.BackendFailed(self.report_error(exc, "Cannot open the index")))
 
     def _load_model(self) -> bool:
         self.post_message(messages.ModelState("loading"))
         try:
             self.backend.model()
         except Exception as exc:
-            self.post_message(messages.ModelState("error", error_line(exc)))
+            self.report_error(exc, "Cannot load the model")
+            self.post_message(messages.ModelState("error"))
             return False
         self.post_message(messages.ModelState("ready"))
         return True
@@ -109,20 +140,18 @@ class KleinApp(App[int]):
             n_files, n_chunks = self.backend.totals()
             folders = self.backend.folders()
         except Exception as exc:
-            self.post_message(messages.IndexFinished(error=error_line(exc)))
+            self.report_error(exc, "Cannot read the index")
+            self.post_message(messages.IndexFinished())
             return
         self.post_message(messages.IndexFinished(summary, n_files=n_files, n_chunks=n_chunks, folders=folders))
 
     @on(messages.BackendFailed)
     def _handle_backend_failed(self, event: messages.BackendFailed) -> None:
         self.set_status(phase="error", message=event.error, busy=False)
-        self.notify(event.error, title="Cannot open the index", severity="error", timeout=10)
 
     @on(messages.ModelState)
     def _handle_model_state(self, event: messages.ModelState) -> None:
         self.set_status(model=event.state)
-        if event.error:
-            self.notify(event.error, title="Cannot load the model", severity="error", timeout=10)
 
     # --- indexing runs the app starts itself (re-index of a folder) -----------------------------
 
@@ -136,7 +165,8 @@ class KleinApp(App[int]):
         try:
             report = self.backend.index(paths, progress=lambda e: self.post_message(messages.IndexProgress(e)))
         except Exception as exc:
-            self.post_message(messages.IndexFinished(error=error_line(exc)))
+            self.report_error(exc, "Indexing")
+            self.post_message(messages.IndexFinished())
             return
         self._post_totals(summary=_report_line(report))
 
@@ -177,8 +207,6 @@ class KleinApp(App[int]):
         counts = {} if event.n_files is None else {"n_files": event.n_files, "n_chunks": event.n_chunks}
         phase = "watching" if self.backend.watching else "idle"
         self.set_status(phase=phase, busy=False, message=summary, eta_s=None, chunks_per_s=0.0, **counts)
-        if event.error:
-            self.notify(event.error, title="Indexing", severity="error", timeout=10)
         self.index_signal.publish(None)
 
     # --- the watcher ---------------------------------------------------------------------------
@@ -189,9 +217,11 @@ class KleinApp(App[int]):
         try:
             self.backend.start_watcher(on_event=lambda ev: self.post_message(messages.WatchEvent(ev)))
         except IndexBusyError as exc:
-            self.post_message(messages.IndexFinished(error=error_line(exc), read_only=True))
+            self.report_error(exc, "Indexing")
+            self.post_message(messages.IndexFinished(read_only=True))
         except Exception as exc:
-            self.post_message(messages.IndexFinished(error=f"not watching folders: {error_line(exc)}"))
+            self.report_error(exc, "Not watching folders")
+            self.post_message(messages.IndexFinished())
 
     @on(messages.WatchEvent)
     def _handle_watch_event(self, event: messages.WatchEvent) -> None:
@@ -229,7 +259,7 @@ class KleinApp(App[int]):
         try:
             self.backend.remove_folder(folder)
         except Exception as exc:
-            self.call_from_thread(self.notify, error_line(exc), severity="error")
+            self.report_error(exc, "Cannot remove the folder")
         else:
             self.call_from_thread(self.notify, f"No longer watching {short_path(folder)}; its files are untouched.")
         self._post_totals()
@@ -259,7 +289,7 @@ class KleinApp(App[int]):
             else:
                 launch_detached(command.argv)
         except Exception as exc:
-            self.notify(f"Cannot open {short_path(path)}: {error_line(exc)}", severity="error")
+            self.report_error(exc, f"Cannot open {short_path(path)}")
 
     def on_unmount(self) -> None:
         self.backend.close()

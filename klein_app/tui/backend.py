@@ -1,21 +1,24 @@
 """The TUI's one door to the index, the model and the queries.
 
 Every method may block (LanceDB, torch) and is meant to be called from a worker thread. Heavy modules are
-imported inside the methods so that importing the TUI stays cheap. Results come back as `records`, so the
-screens never depend on the shapes of the query dataclasses.
+imported inside the methods so that importing the TUI stays cheap. Results are the query modules' own
+dataclasses (klein_app/queries/results.py), in the order the queries give them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from klein_app.tui.formatting import error_line
-from klein_app.tui.records import ClusterRow, DupFile, DupGroup, FileRow, Hit, SimilarRow
+from klein_app.errors import UserError
+from klein_app.humanize import one_line
+
+if TYPE_CHECKING:
+    from klein_app.queries.results import Cluster, DuplicateGroup, FileRecord, SearchResult, SimilarFile
 
 
-class BackendError(Exception):
+class BackendError(UserError):
     """Something the user should read as one line (the index is missing, locked, the model failed...)."""
 
 
@@ -32,7 +35,6 @@ class Backend:
         self._open_error = ""
         self._ready = threading.Event()
         self._watcher: Any = None
-        self._peek: Any = None
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -42,8 +44,9 @@ class Backend:
 
             self._ctx = open_context(self.db)
         except Exception as exc:
-            self._open_error = error_line(exc)
-            raise BackendError(self._open_error) from exc
+            # The app reports it (a bug is logged there); later calls get its line as a BackendError.
+            self._open_error = one_line(exc)
+            raise
         finally:
             self._ready.set()
 
@@ -95,30 +98,19 @@ class Backend:
     # --- index ---------------------------------------------------------------------------------
 
     def _reader_store(self) -> Any:
-        """The store queries read, or None when nothing was ever indexed.
-
-        Before the model has loaded, open the active generation directly, so the Folders screen, the
-        totals and text search answer at once instead of waiting for torch.
-        """
-        if self.model_loaded():
-            return self.ctx.store
-        from klein_app.index.store import Store, active_generation
-
-        active = active_generation(self.ctx.paths.data_dir)
-        if not active:
-            return None
-        if self._peek is None or self._peek.fingerprint != active.get("fingerprint"):
-            self._peek = Store.open_active(self.ctx.paths.data_dir)
-        return self._peek
+        """The store queries read, or None when nothing was ever indexed (never waits for the model)."""
+        return self.ctx.reader_store()
 
     def has_index(self) -> bool:
         from klein_app.index.store import active_generation
 
         return bool(active_generation(self.ctx.paths.data_dir))
 
-    def list_files(self) -> list[FileRow]:
+    def list_files(self) -> list[FileRecord]:
+        from klein_app.queries.results import FileRecord
+
         store = self._reader_store()
-        return [] if store is None else [_file_row(row) for row in store.list_files()]
+        return [] if store is None else [FileRecord.from_row(row) for row in store.list_files()]
 
     def totals(self) -> tuple[int, int]:
         """(indexed files, chunks)."""
@@ -159,7 +151,7 @@ class Backend:
 
     # --- queries -------------------------------------------------------------------------------
 
-    def search(self, query: str, mode: str = "hybrid", path_glob: str | None = None, k: int = 30) -> list[Hit]:
+    def search(self, query: str, mode: str = "hybrid", path_glob: str | None = None, k: int = 30) -> list[SearchResult]:
         from klein_app.queries import EmptyIndexError, EmptyQueryError, search
 
         if mode == "text" and not self.model_loaded():
@@ -170,33 +162,31 @@ class Backend:
         else:
             store, model = self.ctx.store, self.model()
         try:
-            results = _user_errors(search, store, model, query, k=k, mode=mode, path_glob=path_glob or None)
+            return _user_errors(search, store, model, query, k=k, mode=mode, path_glob=path_glob or None)
         except (EmptyIndexError, EmptyQueryError):
             return []
-        return [_hit(r) for r in results]
 
-    def similar(self, path: str, k: int = 15) -> list[SimilarRow]:
+    def similar(self, path: str, k: int = 15) -> list[SimilarFile]:
         from klein_app.queries import similar
 
-        return [_similar_row(r) for r in _user_errors(similar, self.ctx.store, path, k=k)]
+        return _user_errors(similar, self.ctx.store, path, k=k)
 
-    def duplicates(self, threshold: float = 0.92) -> list[DupGroup]:
+    def duplicates(self, threshold: float = 0.92) -> list[DuplicateGroup]:
+        """Groups in the query's own order (most wasted bytes first)."""
         from klein_app.queries import EmptyIndexError, duplicates
 
         try:
-            groups = _user_errors(duplicates, self.ctx.store, threshold=threshold, level="file")
+            return _user_errors(duplicates, self.ctx.store, threshold=threshold, level="file")
         except EmptyIndexError:
             return []
-        return [_dup_group(g) for g in groups]
 
-    def clusters(self, n: int | None = None) -> list[ClusterRow]:
+    def clusters(self, n: int | None = None) -> list[Cluster]:
         from klein_app.queries import EmptyIndexError, clusters
 
         try:
-            found = _user_errors(clusters, self.ctx.store, n=n)
+            return _user_errors(clusters, self.ctx.store, n=n)
         except EmptyIndexError:
             return []
-        return [_cluster_row(i, c) for i, c in enumerate(found)]
 
 
 def _user_errors(fn: Callable, *args, **kwargs) -> Any:
@@ -210,87 +200,7 @@ def _user_errors(fn: Callable, *args, **kwargs) -> Any:
     except (EmptyIndexError, EmptyQueryError):
         raise  # callers turn these into an empty result with a friendly message
     except IndexBusy as exc:
-        raise IndexBusyError(error_line(exc)) from exc
+        raise IndexBusyError(one_line(exc)) from exc
     except (FolderError, QueryError) as exc:
-        raise BackendError(error_line(exc)) from exc
+        raise BackendError(one_line(exc)) from exc
 
-
-# --- conversions: tolerant of dicts and of dataclasses with slightly different field names -------
-
-
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, dict):
-            if name in obj:
-                return obj[name]
-        elif hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
-def _file_row(row: Any) -> FileRow:
-    return FileRow(
-        path=str(_get(row, "path", default="")),
-        folder=str(_get(row, "folder", default="")),
-        size=int(_get(row, "size", default=0) or 0),
-        mtime=float(_get(row, "mtime", default=0.0) or 0.0),
-        sha256=str(_get(row, "sha256", default="") or ""),
-        status=str(_get(row, "status", default="indexed") or "indexed"),
-        skip_reason=str(_get(row, "skip_reason", default="") or ""),
-        n_chunks=int(_get(row, "n_chunks", default=0) or 0),
-    )
-
-
-def _hit(r: Any) -> Hit:
-    snippet = _get(r, "snippet", default="")
-    if isinstance(snippet, str):
-        snippet_text, spans = snippet, ()
-    else:
-        snippet_text = str(_get(snippet, "text", default="") or "")
-        spans = tuple((int(a), int(b)) for a, b in (_get(snippet, "highlights", default=()) or ()))
-    return Hit(
-        path=str(_get(r, "path", default="")),
-        score=float(_get(r, "score", default=0.0) or 0.0),
-        start_line=int(_get(r, "start_line", default=1) or 1),
-        end_line=int(_get(r, "end_line", default=1) or 1),
-        chunk_index=int(_get(r, "chunk_index", default=0) or 0),
-        text=str(_get(r, "text", default="") or ""),
-        snippet=snippet_text,
-        other_hits=int(_get(r, "other_hits", default=0) or 0),
-        snippet_spans=spans,
-    )
-
-
-def _similar_row(r: Any) -> SimilarRow:
-    return SimilarRow(path=str(_get(r, "path", default="")), score=float(_get(r, "score", "similarity", default=0.0)))
-
-
-def _dup_file(f: Any) -> DupFile:
-    if isinstance(f, str):
-        return DupFile(path=f)
-    return DupFile(
-        path=str(_get(f, "path", default="")),
-        size=int(_get(f, "size", default=0) or 0),
-        mtime=float(_get(f, "mtime", default=0.0) or 0.0),
-    )
-
-
-def _dup_group(g: Any) -> DupGroup:
-    items = _get(g, "items", "files", default=None) or _get(g, "paths", default=[]) or []
-    kind = str(_get(g, "kind", default="near") or "near")
-    similarity = float(_get(g, "similarity", default=1.0) or 0.0)
-    return DupGroup(kind="exact" if kind == "exact" else "near", files=tuple(_dup_file(f) for f in items), similarity=similarity)
-
-
-def _cluster_row(i: int, c: Any) -> ClusterRow:
-    paths = tuple(str(p) for p in (_get(c, "paths", default=()) or ()))
-    terms = tuple(str(t) for t in (_get(c, "terms", default=()) or ()))
-    label = _get(c, "label", default=None) or ", ".join(terms[:4]) or f"cluster {i + 1}"
-    return ClusterRow(
-        cluster_id=int(_get(c, "id", "cluster_id", default=i) or 0),
-        label=str(label),
-        size=int(_get(c, "size", default=len(paths)) or len(paths)),
-        central_path=str(_get(c, "central_path", default="") or ""),
-        paths=paths,
-        terms=terms,
-    )

@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 
 from rich.text import Text
 
-from klein_app.tui.records import IndexStatus
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Markers a snippet may carry around matched terms; the TUI re-highlights from the query itself.
-_MARKERS = re.compile(r"\*\*|<<|>>|<mark>|</mark>|\[\[|\]\]")
-
-
-def human_size(n: int | float) -> str:
-    n = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover - loop always returns
+from klein_app.tui.status import IndexStatus
 
 
 def format_eta(seconds: float | None) -> str:
@@ -59,46 +45,16 @@ def display_path(path: str, folders: list[str] | tuple[str, ...] = (), width: in
     return short_path(shown, home="", width=width)
 
 
-def query_terms(query: str) -> list[str]:
-    """The words of a query worth highlighting (dropping one-letter noise)."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(query.lower()):
-        if len(word) > 1:
-            seen.setdefault(word, None)
-    return list(seen)
+def highlight(text: str, query: str, style: str = "bold reverse") -> Text:
+    """`text` as Rich Text with the query's terms styled, matched as the snippets match them."""
+    # Called once results exist, so the query modules are loaded already; importing them at the top
+    # would slow the first paint.
+    from klein_app.queries.snippets import find_term_spans, query_terms
 
-
-def strip_markers(snippet: str) -> str:
-    return _MARKERS.sub("", snippet)
-
-
-def highlight(text: str, terms: list[str], style: str = "bold reverse") -> Text:
-    """`text` as Rich Text with every case-insensitive occurrence of any term styled."""
     out = Text(text)
-    if not terms:
-        return out
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
-    for match in pattern.finditer(text):
-        out.stylize(style, match.start(), match.end())
+    for start, end in find_term_spans(text, query_terms(query)):
+        out.stylize(style, start, end)
     return out
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    """Collapse whitespace so a snippet fits on one list row."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def snippet_window(text: str, terms: list[str], width: int = 160) -> str:
-    """A one-line window of `text` that starts a little before the first matched term."""
-    flat = " ".join(text.split())
-    if len(flat) <= width:
-        return flat
-    lowered = flat.lower()
-    hits = [i for i in (lowered.find(t) for t in terms) if i >= 0]
-    start = max(0, min(hits) - width // 4) if hits else 0
-    window = flat[start : start + width]
-    return ("…" if start else "") + window + ("…" if start + width < len(flat) else "")
 
 
 def status_line(status: IndexStatus) -> str:
@@ -122,9 +78,3 @@ def status_line(status: IndexStatus) -> str:
     if status.message:
         text += f" · {status.message}"
     return text
-
-
-def error_line(exc: BaseException) -> str:
-    """An exception as the one line a person reads (never a traceback)."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

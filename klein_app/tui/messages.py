@@ -7,6 +7,15 @@ from typing import Any
 from textual.message import Message
 
 
+class ErrorRaised(Message):
+    """An error for the person to read, already one line (see KleinApp.report_error)."""
+
+    def __init__(self, line: str, title: str) -> None:
+        super().__init__()
+        self.line = line
+        self.title = title
+
+
 class BackendFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
@@ -20,12 +29,11 @@ class IndexProgress(Message):
 
 
 class IndexFinished(Message):
-    """A run ended (or the index changed): fresh totals, a one-line summary, or an error."""
+    """A run ended (or the index changed): fresh totals and a one-line summary (errors are reported apart)."""
 
     def __init__(
         self,
         summary: str = "",
-        error: str = "",
         n_files: int | None = None,
         n_chunks: int | None = None,
         folders: list[str] | None = None,
@@ -35,7 +43,6 @@ class IndexFinished(Message):
         self.folders = folders
         self.read_only = read_only
         self.summary = summary
-        self.error = error
         self.n_files = n_files
         self.n_chunks = n_chunks
 
@@ -49,10 +56,9 @@ class WatchEvent(Message):
 
 
 class ModelState(Message):
-    def __init__(self, state: str, error: str = "") -> None:
+    def __init__(self, state: str) -> None:
         super().__init__()
         self.state = state
-        self.error = error
 
 
 class IndexGrew(Message):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from klein_app.tui.records import IndexStatus
+from klein_app.tui.status import IndexStatus
 
 
 def apply_progress(status: IndexStatus, event: Any) -> IndexStatus:

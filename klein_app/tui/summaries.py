@@ -1,23 +1,35 @@
-"""Pure roll-ups and orderings of what the index returns, for the screens."""
+"""Pure roll-ups of what the index returns, for the Folders screen."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from klein_app.tui.records import DupGroup, FileRow, FolderRow
+from klein_app.pathutil import is_under
+
+if TYPE_CHECKING:
+    from klein_app.queries.results import FileRecord
 
 
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+@dataclass(frozen=True)
+class FolderRow:
+    """A watched folder with what the index holds of it."""
+
+    path: str
+    files: int
+    chunks: int
+    skipped: int
+    state: str
 
 
-def folder_rows(folders: Iterable[str], files: Iterable[FileRow], *, busy: bool, watching: bool) -> list[FolderRow]:
+def folder_rows(folders: Iterable[str], files: Iterable[FileRecord], *, busy: bool, watching: bool) -> list[FolderRow]:
     """One row per watched folder: indexed files, chunks, skipped files and a one-word state."""
     folders = list(folders)
     counts = {f: [0, 0, 0] for f in folders}
     for row in files:
-        owner = row.folder if row.folder in counts else next((f for f in folders if _under(row.path, f)), None)
+        owner = row.folder if row.folder in counts else next((f for f in folders if is_under(row.path, f)), None)
         if owner is None:
             continue
         if row.status == "indexed":
@@ -40,12 +52,8 @@ def folder_rows(folders: Iterable[str], files: Iterable[FileRow], *, busy: bool,
     return rows
 
 
-def skipped_files(files: Iterable[FileRow], folder: str | None = None) -> list[FileRow]:
+def skipped_files(files: Iterable[FileRecord], folder: str | None = None) -> list[FileRecord]:
     """Files the index holds no chunks for, with their reasons, sorted by reason then path."""
-    rows = [f for f in files if f.status != "indexed" and (folder is None or f.folder == folder or _under(f.path, folder))]
+    rows = [f for f in files if f.status != "indexed" and (folder is None or f.folder == folder or is_under(f.path, folder))]
     return sorted(rows, key=lambda f: (f.skip_reason, f.path))
 
-
-def sort_groups(groups: Iterable[DupGroup]) -> list[DupGroup]:
-    """The most space to win back first; exact copies before near ones on a tie; then by path (stable)."""
-    return sorted(groups, key=lambda g: (-g.wasted_bytes, g.kind != "exact", g.files[0].path if g.files else ""))

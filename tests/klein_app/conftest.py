@@ -56,7 +56,7 @@ def make_corpus():
 @pytest.fixture
 def make_ctx(tmp_path, tiny_model_path, tiny_model):
     from klein_app.context import AppContext
-    from klein_app.settings import resolve_paths, save_settings, Settings
+    from klein_app.settings import Settings, resolve_paths, save_settings
 
     made = []
 
@@ -65,8 +65,7 @@ def make_ctx(tmp_path, tiny_model_path, tiny_model):
         paths = resolve_paths(str(db))
         s = Settings(folders=[str(f) for f in folders], model=str(tiny_model_path), **settings)
         save_settings(paths, s)
-        ctx = AppContext(paths, s)
-        ctx._index_model = tiny_model  # share the session's loaded model
+        ctx = AppContext(paths, s, model=tiny_model)  # share the session's loaded model
         made.append(ctx)
         return ctx
 

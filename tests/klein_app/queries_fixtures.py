@@ -15,7 +15,6 @@ import pytest
 
 import klein_model
 
-
 # Distinct topics, one file each, plus an exact identifier only the full-text index can pin down.
 TOPICS = {
     "cooking/bread.md": "# Baking bread\n\nMix flour, water, salt and yeast. Knead the dough for ten minutes, "

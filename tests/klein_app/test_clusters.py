@@ -3,10 +3,11 @@
 from collections import Counter
 
 import pytest
-
-from klein_app.queries import Cluster, cluster_files, clusters
 from queries_corpora import TOPIC_FILES, TOPIC_OF, TOPIC_WORDS
 from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
+
+from klein_app.queries import Cluster, cluster_files, clusters
+from klein_app.queries.errors import BadParameterError
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_json_shape(tiny_store):
 
 
 def test_bad_n(tiny_store):
-    with pytest.raises(ValueError):
+    with pytest.raises(BadParameterError):
         clusters(tiny_store, n=0)
 
 

@@ -23,7 +23,7 @@ def test_ctfidf_prefers_distinctive_terms():
     assert labels[0][0] == "bread"
     assert labels[1][0] == "planet"
     assert labels[2][0] == "python"
-    assert all("common" not in l and "word" not in l for l in labels)
+    assert all("common" not in label and "word" not in label for label in labels)
 
 
 def test_ctfidf_matrix_formula():

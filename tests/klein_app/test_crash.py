@@ -98,8 +98,7 @@ def test_kill_9_during_index_then_restart(tmp_path, tiny_model_path, tiny_model,
     chunks_before = committed.count_chunks()
     assert finished_before > 0
 
-    ctx = AppContext(paths, Settings(folders=[str(root)], model=str(tiny_model_path), chunk_tokens=32, overlap_tokens=4))
-    ctx._index_model = tiny_model
+    ctx = AppContext(paths, Settings(folders=[str(root)], model=str(tiny_model_path), chunk_tokens=32, overlap_tokens=4), model=tiny_model)
     report = index_paths(ctx)
     check_consistent(ctx.store)
     # finished files were not embedded again
@@ -112,8 +111,8 @@ def test_kill_9_during_index_then_restart(tmp_path, tiny_model_path, tiny_model,
     clean = AppContext(
         resolve_paths(str(tmp_path / "clean")),
         Settings(folders=[str(root)], model=str(tiny_model_path), chunk_tokens=32, overlap_tokens=4),
+        model=tiny_model,
     )
-    clean._index_model = tiny_model
     index_paths(clean)
 
     def texts(store):

@@ -1,10 +1,11 @@
 """Duplicates on real indexes: exact copies with any model; planted near-duplicates with the trained model."""
 
 import pytest
-
-from klein_app.queries import DuplicateGroup, duplicates
 from queries_corpora import THEMES, module_text, pair_set, planted_duplicates
 from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
+
+from klein_app.queries import DuplicateGroup, duplicates
+from klein_app.queries.errors import BadParameterError
 
 PASSAGE = (
     "To restore a backup, stop the service, copy the snapshot folder back into the data directory, check that "
@@ -94,9 +95,9 @@ def test_whole_file_copies_are_not_repeated_at_chunk_level(exact_store):
 
 
 def test_bad_arguments(exact_store):
-    with pytest.raises(ValueError):
+    with pytest.raises(BadParameterError):
         duplicates(exact_store, threshold=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(BadParameterError):
         duplicates(exact_store, level="folder")
 
 

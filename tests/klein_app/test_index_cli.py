@@ -71,18 +71,18 @@ def test_index_of_given_paths(capsys, db, corpus, tmp_path):
 
 def test_user_errors_are_one_line(capsys, db, tmp_path, corpus):
     code, out, err = run(capsys, "--db", str(db), "index")
-    assert code == 2 and "no folders are watched" in err and "Traceback" not in err
+    assert code == 1 and "no folders are watched" in err and "Traceback" not in err
     code, out, err = run(capsys, "--db", str(db), "add", str(tmp_path / "nope"))
-    assert code == 2 and "not a folder" in err
+    assert code == 1 and "not a folder" in err
     code, out, err = run(capsys, "--db", str(db), "remove", str(tmp_path / "nope"))
-    assert code == 2 and "not a watched folder" in err
+    assert code == 1 and "not a watched folder" in err
 
 
 def test_bad_model_is_a_clear_error(capsys, tmp_path, corpus):
     db = tmp_path / "db2"
     save_settings(resolve_paths(str(db)), Settings(model=str(tmp_path / "no-model")))
     code, _, err = run(capsys, "--db", str(db), "add", str(corpus))
-    assert code == 2 and "cannot load the model" in err
+    assert code == 1 and "cannot load the model" in err
 
 
 def test_locked_index_is_a_clear_error(capsys, db, corpus):
@@ -93,7 +93,7 @@ def test_locked_index_is_a_clear_error(capsys, db, corpus):
     holder = open_context(str(db))
     with hold_index(holder):
         code, _, err = run(capsys, "--db", str(db), "index")
-    assert code == 2 and "another klein-search process" in err
+    assert code == 1 and "another klein-search process" in err
 
 
 def test_corrupt_index_error_and_rebuild(capsys, db, corpus):
@@ -104,9 +104,9 @@ def test_corrupt_index_error_and_rebuild(capsys, db, corpus):
     for manifest in (gen / "files.lance" / "_versions").iterdir():
         manifest.write_bytes(b"garbage")
     code, _, err = run(capsys, "--db", str(db), "status")
-    assert code == 2 and "index --rebuild" in err
+    assert code == 1 and "index --rebuild" in err
     code, _, err = run(capsys, "--db", str(db), "index")
-    assert code == 2 and "index --rebuild" in err
+    assert code == 1 and "index --rebuild" in err
     report = run_json(capsys, "--db", str(db), "index", "--rebuild")
     assert report["indexed"] == 2
     assert any(p.name.startswith("broken-") for p in (db / "index").iterdir())  # kept, not deleted
@@ -158,3 +158,27 @@ def test_remove_while_another_process_writes_is_deferred(capsys, db, corpus):
     ctx = open_context(str(db))
     index_paths(ctx)  # what the running writer's next full pass does
     assert run_json(capsys, "--db", str(db), "status")["files"] == 0
+
+
+def test_adding_a_parent_keeps_the_watched_subfolder_and_removing_it_keeps_the_subfolders_files(
+    capsys, db, tmp_path, make_corpus
+):
+    parent = make_corpus(tmp_path / "docs", {"top.md": "top level notes\n", "sub/inner.md": "inner notes\n"})
+    sub = str((parent / "sub").resolve())
+    run_json(capsys, "--db", str(db), "add", sub)
+    added = run_json(capsys, "--db", str(db), "add", str(parent))
+    assert added["folders"] == [sub, str(parent.resolve())]  # the subfolder stays in the config
+    status = run_json(capsys, "--db", str(db), "status")
+    assert status["files"] == 2  # each file indexed once, though two watched folders hold inner.md
+    run_json(capsys, "--db", str(db), "remove", str(parent))
+    status = run_json(capsys, "--db", str(db), "status")
+    assert [f["path"] for f in status["folders"]] == [sub]
+    assert status["files"] == 1 and status["folders"][0]["files"] == 1  # inner.md is still indexed
+
+
+def test_add_and_remove_keep_comments_in_the_config(capsys, db, corpus):
+    config = db / "config.toml"
+    config.write_text("# where my notes are\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    run_json(capsys, "--db", str(db), "add", "--no-index", str(corpus))
+    run_json(capsys, "--db", str(db), "remove", str(corpus))
+    assert config.read_text(encoding="utf-8").startswith("# where my notes are\n")

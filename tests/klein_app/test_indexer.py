@@ -186,9 +186,8 @@ def test_file_deleted_or_growing_while_indexing(ctx, corpus, monkeypatch):
 
 
 def test_model_change_builds_beside_the_old_index_then_swaps(tmp_path, corpus, make_ctx, tiny_model):
-    from klein_model.testing import make_tiny_model
-
     import klein_model
+    from klein_model.testing import make_tiny_model
 
     ctx = make_ctx([corpus])
     index_paths(ctx)
@@ -197,10 +196,10 @@ def test_model_change_builds_beside_the_old_index_then_swaps(tmp_path, corpus, m
     other = klein_model.load(str(other_path), precision="float32", threads=1)
     ctx.settings.model = str(other_path)
     ctx.save_settings()
-    from klein_app.context import open_context
+    from klein_app.context import AppContext
+    from klein_app.settings import load_settings
 
-    ctx2 = open_context(str(ctx.paths.data_dir))
-    ctx2._index_model = other
+    ctx2 = AppContext(ctx.paths, load_settings(ctx.paths), model=other)
     # before the new index is built, queries still use the old model and its index
     assert ctx2.store.path == old_gen
     assert ctx2.model.fingerprint == tiny_model.fingerprint

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from klein_app.cli import main
+from klein_app.errors import UserError
 from klein_app.settings import Settings, load_settings, resolve_paths, save_settings
 
 
@@ -52,5 +53,5 @@ def test_unknown_model_is_a_clear_error_and_changes_nothing(capsys, tmp_path, ti
     save_settings(resolve_paths(str(db)), Settings(model=str(tiny_model_path)))
     code = main(["--db", str(db), "--model", str(tmp_path / "nope"), "status"])
     err = capsys.readouterr().err
-    assert code == 2 and "no model" in err and err.count("\n") == 1
+    assert code == UserError.exit_code and "no model" in err and err.count("\n") == 1
     assert load_settings(resolve_paths(str(db))).model == str(tiny_model_path)

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from queries_fixtures import TOPICS, write_files
 
 from klein_app.cli import main
-from queries_fixtures import TOPICS, write_files
 
 CORPUS = TOPICS | {"cooking/bread copy.md": TOPICS["cooking/bread.md"]}
 
@@ -77,7 +77,7 @@ def test_search_batch_json(db, capsys, tmp_path):
     code, out, _ = run(capsys, db, "search", "--queries", str(queries), "--json", "-k", "2")
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
-    assert [l["query"] for l in lines] == ["ERR_4711", "telescope mirror", "?!?"]
+    assert [line["query"] for line in lines] == ["ERR_4711", "telescope mirror", "?!?"]
     assert lines[0]["results"][0]["path"].endswith("server.py")
     assert len(lines[1]["results"]) == 2
     assert lines[2]["results"] == [] and "no words" in lines[2]["error"]
@@ -92,24 +92,31 @@ def test_search_batch_from_stdin(db, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "argv, message",
+    "argv, message, exit_code",
     [
-        (["search", "   "], "empty"),
-        (["search", "...!?"], "no words"),
-        (["search"], "give a query"),
-        (["search", "x", "--queries", "q.txt"], "not both"),
-        (["search", "--queries", "/nonexistent/queries.txt"], "cannot read"),
-        (["search", "bread", "--since", "someday"], "not a date"),
-        (["search", "bread", "-k", "0"], "-k"),
-        (["similar", "/no/such/file.md"], "not in the index"),
-        (["dupes", "--threshold", "1.5"], "threshold"),
-        (["clusters", "-n", "0"], "-n"),
+        (["search", "   "], "empty", 2),
+        (["search", "...!?"], "no words", 2),
+        (["search"], "give a query", 2),
+        (["search", "x", "--queries", "q.txt"], "not both", 2),
+        (["search", "--queries", "/nonexistent/queries.txt"], "cannot read", 1),
+        (["search", "bread", "--since", "someday"], "not a date", 2),
+        (["search", "bread", "-k", "0"], "-k", 2),
+        (["similar", "/no/such/file.md"], "not in the index", 1),
+        (["dupes", "--threshold", "1.5"], "threshold", 2),
+        (["clusters", "-n", "0"], "-n", 2),
+        (["search", "bread", "--bogus"], "unrecognized arguments", 2),
     ],
 )
-def test_user_errors_are_one_line(db, capsys, argv, message):
+def test_user_errors_are_one_line(db, capsys, argv, message, exit_code):
     code, out, err = run(capsys, db, *argv)
-    assert code == 2
+    assert code == exit_code
     assert message in err and len(err.strip().splitlines()) == 1
+    # with --json the same error is a JSON object on stdout
+    code, out, err = run(capsys, db, *argv, "--json")
+    assert code == exit_code and err == ""
+    payload = json.loads(out)
+    assert message in payload["error"] and payload["exit_code"] == exit_code
+    assert payload["kind"] == ("usage" if exit_code == 2 else "runtime")
 
 
 def test_similar(db, capsys, tmp_path):
@@ -151,13 +158,13 @@ def test_commands_on_an_empty_index(tmp_path, capsys, tiny_model_path):
 
     save_settings(resolve_paths(str(tmp_path)), Settings(folders=[], model=str(tiny_model_path)))
     code, _, err = run(capsys, tmp_path, "search", "bread")
-    assert code == 2 and "empty" in err
+    assert code == 0 and "nothing is indexed" in err
     code, out, _ = run(capsys, tmp_path, "dupes", "--json")
     assert code == 0 and json.loads(out) == []
     code, out, _ = run(capsys, tmp_path, "clusters", "--json")
     assert code == 0 and json.loads(out) == []
     code, _, err = run(capsys, tmp_path, "similar", "x.md")
-    assert code == 2 and "empty" in err
+    assert code == 0 and "nothing is indexed" in err
 
 
 def _indexed_paths(db, capsys):

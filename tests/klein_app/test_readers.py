@@ -55,8 +55,8 @@ def test_line_mapping():
 @pytest.mark.parametrize(
     "data",
     [
-        "héllo wörld".encode("utf-8"),
-        codecs.BOM_UTF8 + "héllo wörld".encode("utf-8"),
+        "héllo wörld".encode(),
+        codecs.BOM_UTF8 + "héllo wörld".encode(),
         codecs.BOM_UTF16_LE + "héllo wörld".encode("utf-16-le"),
         codecs.BOM_UTF16_BE + "héllo wörld".encode("utf-16-be"),
     ],

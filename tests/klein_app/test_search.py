@@ -8,6 +8,7 @@ import importlib
 import time
 
 import pytest
+from queries_fixtures import build_store
 
 from klein_app.queries import (
     BadFilterError,
@@ -18,7 +19,6 @@ from klein_app.queries import (
     SearchResult,
     search,
 )
-from queries_fixtures import build_store
 
 # the module, not the function `klein_app.queries.search` re-exports under the same name
 search_module = importlib.import_module("klein_app.queries.search")
@@ -184,7 +184,7 @@ def test_bad_filter(store, tiny_model):
 
 def test_empty_index(tmp_path, tiny_model):
     empty = build_store(tmp_path / "db", tiny_model, {})
-    with pytest.raises(EmptyIndexError, match="empty"):
+    with pytest.raises(EmptyIndexError, match="nothing is indexed"):
         search(empty, tiny_model, "bread")
 
 

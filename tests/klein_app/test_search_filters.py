@@ -71,7 +71,7 @@ def test_parse_since_formats():
     assert day == dt.datetime(2024, 5, 1).astimezone().timestamp()
     assert parse_since(dt.date(2024, 5, 1)) == day
     assert parse_since("2024-05-01T12:00") == day + 12 * 3600
-    aware = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    aware = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
     assert parse_since(aware) == aware.timestamp()
 
 

@@ -2,10 +2,10 @@
 identifier that only hybrid search pins down."""
 
 import pytest
-
-from klein_app.queries import search
 from queries_corpora import IDENTIFIER_FILES, IDENTIFIER_TARGET, TOPIC_FILES, TOPIC_QUERIES
 from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture)
+
+from klein_app.queries import search
 
 
 @pytest.fixture(scope="module")

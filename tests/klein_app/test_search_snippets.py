@@ -89,3 +89,10 @@ def test_find_term_spans_merges_overlaps():
 
 def test_empty_text():
     assert make_snippet("", "x") == Snippet("", [])
+
+
+def test_words_keep_their_combining_marks_in_every_script():
+    # Devanagari, Tibetan and Javanese vowel signs are combining marks, which Python's \w leaves out.
+    for word in ("परीक्षण", "བོད", "ꦗꦮ"):
+        assert query_terms(f"the {word}") == [word]
+        assert find_term_spans(f"x {word} y", [word]) == [(2, 2 + len(word))]

@@ -81,3 +81,20 @@ def test_broken_toml_is_a_settings_error(tmp_path):
     Path(paths.config_file).write_text("folders = [", encoding="utf-8")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(paths)
+
+
+def test_saving_keeps_the_users_comments_and_order(tmp_path):
+    paths = resolve_paths(str(tmp_path))
+    paths.config_file.write_text(
+        "# my notes about this setup\nchunk_tokens = 64  # small chunks for short notes\n\n"
+        '# the folders I care about\nfolders = ["/srv/a"]\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(paths)
+    settings.folders.append("/srv/b")
+    save_settings(paths, settings)
+    text = paths.config_file.read_text(encoding="utf-8")
+    assert text.startswith("# my notes about this setup\nchunk_tokens = 64  # small chunks for short notes\n")
+    assert "# the folders I care about\n" in text and text.index("chunk_tokens") < text.index("folders")
+    assert "overlap_tokens" not in text  # defaults the user left out stay out
+    assert load_settings(paths).folders == ["/srv/a", "/srv/b"]

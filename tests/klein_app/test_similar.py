@@ -1,10 +1,10 @@
 import importlib
 
 import pytest
-
-from klein_app.queries import EmptyIndexError, SimilarFile, UnknownFileError, similar
 from queries_corpora import TOPIC_FILES, TOPIC_OF
 from queries_fixtures import build_store, semantic_model, write_files  # noqa: F401  (fixture)
+
+from klein_app.queries import EmptyIndexError, SimilarFile, UnknownFileError, similar
 
 similar_module = importlib.import_module("klein_app.queries.similar")
 

@@ -56,8 +56,7 @@ def test_a_second_writer_is_refused_while_watching(watched, make_ctx):
     ctx, root, w, events = watched
     from klein_app.context import AppContext
 
-    other = AppContext(ctx.paths, ctx.settings)
-    other._index_model = ctx.index_model
+    other = AppContext(ctx.paths, ctx.settings, model=ctx.index_model)
     with pytest.raises(IndexBusy, match="another klein-search process"):
         index_paths(other)
 
@@ -169,7 +168,7 @@ def test_an_index_inside_a_watched_folder_does_not_index_itself(tmp_path, make_c
 
 def test_rescan_runs_in_the_watchers_loop(watched):
     ctx, root, w, events = watched
-    ctx.store
+    assert ctx.store is not None
     assert ctx.model_loaded
     before = sum(e.kind == "indexed" for e in events)
     w.rescan()

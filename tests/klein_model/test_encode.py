@@ -118,3 +118,29 @@ def test_properties(tiny):
     assert tiny.name == "tiny-random"
     assert len(tiny.fingerprint) == 64
     assert tiny.matryoshka_dims[-1] == 32
+
+
+def test_sentence_transformers_spellings_give_the_same_vectors(tiny):
+    texts = ["a cat sat on the mat", "stock markets fell", "a kitten on a rug"]
+    ours = tiny.encode(texts, dim=16, normalize=False, batch_size=2)
+    theirs = tiny.encode(
+        texts, truncate_dim=16, normalize_embeddings=False, batch_size=2, show_progress_bar=False, convert_to_numpy=True
+    )
+    np.testing.assert_array_equal(ours, theirs)
+    normed = tiny.encode(texts, truncate_dim=16, normalize_embeddings=True)
+    np.testing.assert_allclose(np.linalg.norm(normed, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(normed, tiny.encode(texts, dim=16), atol=1e-6)
+
+
+def test_sentence_transformers_tensor_outputs(tiny):
+    texts = ["one", "two"]
+    as_tensor = tiny.encode(texts, convert_to_tensor=True)
+    assert isinstance(as_tensor, torch.Tensor) and tuple(as_tensor.shape) == (2, tiny.dim)
+    as_list = tiny.encode(texts, convert_to_numpy=False)
+    assert isinstance(as_list, list) and len(as_list) == 2 and isinstance(as_list[0], torch.Tensor)
+    np.testing.assert_allclose(torch.stack(as_list).numpy(), tiny.encode(texts), atol=1e-6)
+
+
+def test_conflicting_spellings_are_rejected(tiny):
+    with pytest.raises(TypeError, match="truncate_dim"):
+        tiny.encode(["x"], dim=8, truncate_dim=16)

@@ -4,6 +4,8 @@ Public API:
     read_document(path, data: bytes) -> Document     picks the reader by extension
     Document(text, offsets, units, unit)             unit is "line", "page" or "paragraph"
     doc.span_units(start, end) -> (first, last)      1-based, inclusive, for a chunk's [start, end)
+    split_lines(text) -> list[str]                   line n is item n-1: the numbering the index stores
+    read_path(path, max_bytes) -> Document           a file read from disk, for showing it (preview, compare)
     ReadError(reason)                                the file is skipped; str(reason) goes to `status`
 
 Readers take bytes, not paths: the indexer reads a file once, hashes those bytes and indexes
@@ -58,13 +60,19 @@ def block_document(blocks, unit: str, empty_reason: str) -> Document:
     return Document("".join(parts), offsets, units, unit)
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of `text`, numbered from 1 as the index numbers them.
+
+    Only "\n" ends a line (a "\r" before it stays with the line): str.splitlines() also breaks at \f, \v,
+    \x1c-\x1e and \u2028, which would shift every later line number away from the stored chunks'.
+    """
+    return text.split("\n")
+
+
 def line_document(text: str) -> Document:
     offsets = [0]
-    find = text.find
-    i = find("\n")
-    while i != -1:
-        offsets.append(i + 1)
-        i = find("\n", i + 1)
+    for line in split_lines(text)[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
     return Document(text, offsets, list(range(1, len(offsets) + 1)), "line")
 
 
@@ -123,3 +131,15 @@ def read_document(path: str, data: bytes) -> Document:
     if not doc.text.strip():
         raise ReadError("no text")
     return doc
+
+
+def read_path(path: str, max_bytes: int | None = None) -> Document:
+    """The document at `path` as the indexer reads it; ReadError when it is larger than `max_bytes`.
+
+    OSError passes through (the file went away, no permission).
+    """
+    if max_bytes is not None and os.path.getsize(path) > max_bytes:
+        raise ReadError(f"larger than {max_bytes >> 20} MB")
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return read_document(path, data)

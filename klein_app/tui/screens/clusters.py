@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,18 +13,19 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from klein_app.tui.formatting import error_line
-from klein_app.tui.records import ClusterRow
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.results import LIST_CHROME
 from klein_app.tui.widgets.status_bar import StatusBar
 
+if TYPE_CHECKING:
+    from klein_app.queries.results import Cluster
+
 NO_CLUSTERS = "No clusters yet: the index needs a few files first."
 LOADING = "Grouping files by meaning…"
 
 
-def cluster_prompt(c: ClusterRow, width: int = 80) -> Text:
+def cluster_prompt(c: Cluster, width: int = 80) -> Text:
     text = Text()
     text.append(f"{c.size:>5} ", style="bold")
     text.append(c.label)
@@ -39,7 +42,7 @@ class ClustersScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clusters: list[ClusterRow] = []
+        self.clusters: list[Cluster] = []
         self._loaded = False
 
     def compose(self) -> ComposeResult:
@@ -80,7 +83,8 @@ class ClustersScreen(Screen):
         try:
             clusters = self.app.backend.clusters()
         except Exception as exc:
-            self.app.call_from_thread(self._message, f"Cannot build clusters: {error_line(exc)}", True)
+            line = self.app.report_error(exc, "Cannot build clusters")
+            self.app.call_from_thread(self._message, f"Cannot build clusters: {line}", True)
             return
         self.app.call_from_thread(self.show_clusters, clusters)
 
@@ -91,7 +95,7 @@ class ClustersScreen(Screen):
         msg.display = True
         self.query_one("#clusters").display = False
 
-    def show_clusters(self, clusters: list[ClusterRow]) -> None:
+    def show_clusters(self, clusters: list[Cluster]) -> None:
         self._loaded = True
         self.clusters = clusters
         listing = self.query_one("#clusters", OptionList)
@@ -116,7 +120,7 @@ class ClustersScreen(Screen):
         self._show_files(self.clusters[event.option_index])
         self.query_one("#cluster-files", OptionList).focus()
 
-    def _show_files(self, cluster: ClusterRow) -> None:
+    def _show_files(self, cluster: Cluster) -> None:
         files = self.query_one("#cluster-files", OptionList)
         files.border_title = f"Files in “{cluster.label}”"
         options = []

@@ -9,17 +9,18 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
+from klein_app.sources.readers import read_path, split_lines
 from klein_app.tui.diffing import side_by_side, summarize
-from klein_app.tui.formatting import error_line
 from klein_app.tui.widgets.diff_view import DiffView
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.preview import MAX_PREVIEW_BYTES
 
 
 def read_lines(path: str) -> list[str]:
-    with open(path, "rb") as fh:
-        raw = fh.read(MAX_PREVIEW_BYTES)
-    return raw.decode("utf-8", errors="replace").splitlines()
+    """The file's text as the index reads it (charset detection, PDF and DOCX text), one item a line."""
+    lines = [line.removesuffix("\r") for line in split_lines(read_path(path, MAX_PREVIEW_BYTES).text)]
+    # A final newline ends the last line; it does not start an empty one worth a diff row.
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
 
 
 class CompareScreen(Screen):
@@ -48,7 +49,8 @@ class CompareScreen(Screen):
         try:
             rows = side_by_side(read_lines(self.left), read_lines(self.right))
         except Exception as exc:
-            self.app.call_from_thread(self.query_one("#compare-summary", Static).update, f"Cannot compare: {error_line(exc)}")
+            line = self.app.report_error(exc, "Cannot compare")
+            self.app.call_from_thread(self.query_one("#compare-summary", Static).update, f"Cannot compare: {line}")
             return
         self.app.call_from_thread(self._show, rows)
 

@@ -13,9 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from klein_app.tui.formatting import error_line, human_size
-from klein_app.tui.records import DupFile, DupGroup
-from klein_app.tui.summaries import sort_groups
+from klein_app.queries.results import DuplicateGroup, DuplicateItem
+from klein_app.humanize import human_bytes
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.status_bar import StatusBar
@@ -26,10 +25,10 @@ THRESHOLDS = (0.92, 0.95, 0.98, 1.0)
 LOADING = "Looking for duplicates…"
 
 
-def group_label(group: DupGroup) -> Text:
+def group_label(group: DuplicateGroup) -> Text:
     label = Text()
-    label.append(f"{human_size(group.wasted_bytes):>9} wasted  ", style="bold")
-    label.append(f"{len(group.files)} files  ")
+    label.append(f"{human_bytes(group.wasted_bytes):>9} wasted  ", style="bold")
+    label.append(f"{len(group.items)} files  ")
     if group.kind == "exact":
         label.append("exact copies", style="bold green")
     else:
@@ -37,9 +36,9 @@ def group_label(group: DupGroup) -> Text:
     return label
 
 
-def file_label(f: DupFile, marked: bool, shown: str) -> Text:
+def file_label(f: DuplicateItem, marked: bool, shown: str) -> Text:
     label = Text("[x] " if marked else "[ ] ", style="bold cyan" if marked else "dim")
-    label.append(f"{human_size(f.size):>9}  ")
+    label.append(f"{human_bytes(f.size):>9}  ")
     if f.mtime > 0:
         # when each copy last changed helps decide which one to keep
         label.append(time.strftime("%Y-%m-%d %H:%M  ", time.localtime(f.mtime)), style="dim")
@@ -60,7 +59,7 @@ class DuplicatesScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.groups: list[DupGroup] = []
+        self.groups: list[DuplicateGroup] = []
         self.marked: list[str] = []
         self.threshold = THRESHOLDS[0]
         self._loaded = False
@@ -112,7 +111,8 @@ class DuplicatesScreen(Screen):
             # at 1.0 the query answers with identical content only (a hash match)
             groups = self.app.backend.duplicates(threshold=threshold)
         except Exception as exc:
-            self.app.call_from_thread(self._message, f"Cannot find duplicates: {error_line(exc)}", True)
+            line = self.app.report_error(exc, "Cannot find duplicates")
+            self.app.call_from_thread(self._message, f"Cannot find duplicates: {line}", True)
             return
         self.app.call_from_thread(self.show_groups, groups)
 
@@ -123,11 +123,10 @@ class DuplicatesScreen(Screen):
         msg.display = True
         self.query_one(Tree).display = False
 
-    def show_groups(self, groups: list[DupGroup]) -> None:
+    def show_groups(self, groups: list[DuplicateGroup]) -> None:
         self._loaded = True
-        groups = sort_groups(groups)
-        self.groups = groups
-        self.marked = [p for p in self.marked if any(p == f.path for g in groups for f in g.files)]
+        self.groups = groups  # in the query's order: most wasted bytes first
+        self.marked = [p for p in self.marked if any(p == f.path for g in groups for f in g.items)]
         tree = self.query_one(Tree)
         tree.clear()
         if not groups:
@@ -135,12 +134,12 @@ class DuplicatesScreen(Screen):
             return
         wasted = sum(g.wasted_bytes for g in groups)
         self.query_one("#dupes-pane").border_title = (
-            f"Duplicates: {len(groups)} group{'s' if len(groups) != 1 else ''}, {human_size(wasted)} wasted"
+            f"Duplicates: {len(groups)} group{'s' if len(groups) != 1 else ''}, {human_bytes(wasted)} wasted"
             f" ({self._threshold_text()})"
         )
         for group in groups:
             node = tree.root.add(group_label(group), data=group, expand=True)
-            for f in group.files:
+            for f in group.items:
                 node.add_leaf(file_label(f, f.path in self.marked, self.app.display_path(f.path)), data=f)
         self.query_one("#dupes-message").display = False
         tree.display = True
@@ -149,13 +148,13 @@ class DuplicatesScreen(Screen):
     def _current(self) -> TreeNode | None:
         return self.query_one(Tree).cursor_node
 
-    def _current_file(self) -> DupFile | None:
+    def _current_file(self) -> DuplicateItem | None:
         node = self._current()
-        return node.data if node is not None and isinstance(node.data, DupFile) else None
+        return node.data if node is not None and isinstance(node.data, DuplicateItem) else None
 
     def action_mark(self) -> None:
         node = self._current()
-        if node is None or not isinstance(node.data, DupFile):
+        if node is None or not isinstance(node.data, DuplicateItem):
             return
         path = node.data.path
         if path in self.marked:
@@ -173,11 +172,11 @@ class DuplicatesScreen(Screen):
         pair = list(self.marked)
         if len(pair) != 2:
             node = self._current()
-            group = node.data if node is not None and isinstance(node.data, DupGroup) else None
+            group = node.data if node is not None and isinstance(node.data, DuplicateGroup) else None
             if group is None and node is not None and node.parent is not None:
-                group = node.parent.data if isinstance(node.parent.data, DupGroup) else None
-            if group is not None and len(group.files) == 2:
-                pair = [group.files[0].path, group.files[1].path]
+                group = node.parent.data if isinstance(node.parent.data, DuplicateGroup) else None
+            if group is not None and len(group.items) == 2:
+                pair = [group.items[0].path, group.items[1].path]
         if len(pair) != 2:
             self.notify("Mark two files with Space, then press C.", severity="warning")
             return
@@ -191,10 +190,10 @@ class DuplicatesScreen(Screen):
 
     def action_copy_group(self) -> None:
         node = self._current()
-        group = node.data if node is not None and isinstance(node.data, DupGroup) else None
-        if group is None and node is not None and node.parent is not None and isinstance(node.parent.data, DupGroup):
+        group = node.data if node is not None and isinstance(node.data, DuplicateGroup) else None
+        if group is None and node is not None and node.parent is not None and isinstance(node.parent.data, DuplicateGroup):
             group = node.parent.data
-        self._copy([f.path for f in group.files] if group else [])
+        self._copy([f.path for f in group.items] if group else [])
 
     def _copy(self, paths: list[str]) -> None:
         if not paths:
@@ -209,5 +208,5 @@ class DuplicatesScreen(Screen):
 
     @on(Tree.NodeSelected)
     def _selected(self, event: Tree.NodeSelected) -> None:
-        if isinstance(event.node.data, DupFile):
+        if isinstance(event.node.data, DuplicateItem):
             self.action_mark()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,9 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 
-from klein_app.tui.formatting import display_path, error_line, short_path
-from klein_app.tui.records import FileRow, FolderRow
-from klein_app.tui.summaries import folder_rows, skipped_files
+if TYPE_CHECKING:
+    from klein_app.queries.results import FileRecord
+
+from klein_app.tui.formatting import display_path, short_path
+from klein_app.tui.summaries import FolderRow, folder_rows, skipped_files
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.path_input import PathInput
@@ -90,7 +93,7 @@ class FoldersScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[FolderRow] = []
-        self._files: list[FileRow] = []
+        self._files: list[FileRecord] = []
         self._folders: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -132,7 +135,7 @@ class FoldersScreen(Screen):
             folders = backend.folders()
             files = backend.list_files()
         except Exception as exc:
-            self.app.call_from_thread(self._show_error, error_line(exc))
+            self.app.call_from_thread(self._show_error, self.app.report_error(exc, "Cannot read the index"))
             return
         self.app.call_from_thread(self._show, files, folders)
 
@@ -142,7 +145,7 @@ class FoldersScreen(Screen):
         msg.add_class("-error")
         msg.display = True
 
-    def _show(self, files: list[FileRow], folders: list[str]) -> None:
+    def _show(self, files: list[FileRecord], folders: list[str]) -> None:
         self._folders = folders
         status = self.app.status
         self._files = files
@@ -186,7 +189,7 @@ class FoldersScreen(Screen):
         try:
             folder = self.app.backend.add_folder(path)
         except Exception as exc:
-            self.app.call_from_thread(self.notify, error_line(exc), severity="error")
+            self.app.report_error(exc, "Cannot add the folder")
             return
         self.app.call_from_thread(self.notify, f"Watching {short_path(folder)}; indexing it now.")
         self.app.call_from_thread(self.app.after_folder_added, folder)

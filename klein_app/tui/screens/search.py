@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,13 +14,14 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
-from klein_app.tui.formatting import error_line, query_terms
-from klein_app.tui.records import SEARCH_MODES, Hit
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.preview import Preview, read_window
 from klein_app.tui.widgets.results import ResultsList
 from klein_app.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from klein_app.queries.results import SearchResult
 
 EMPTY_INDEX = "The index is empty. Press F3 to add a folder; results appear here as it is indexed."
 START_TYPING = "Type to search your files by meaning. Ctrl+T switches hybrid / vector / text."
@@ -39,13 +42,14 @@ class SearchScreen(Screen):
         super().__init__()
         self.mode = "hybrid"
         self._debounce: Timer | None = None
-        self._terms: list[str] = []
+        self._query = ""  # the query the shown results answer, for highlighting
         self._searched = ""
 
     def compose(self) -> ComposeResult:
         yield NavBar("search")
         with Horizontal(id="search-bar"):
-            yield Input(placeholder="Search your files…", id="query")
+            # Back on this screen, typing goes on with the query rather than replacing it.
+            yield Input(placeholder="Search your files…", id="query", select_on_focus=False)
             yield Input(placeholder="path filter, e.g. *.md", id="path-filter")
             yield Label(self._mode_label(), id="mode")
         with Horizontal(id="search-body"):
@@ -64,6 +68,11 @@ class SearchScreen(Screen):
         if (signal := getattr(self.app, "index_signal", None)) is not None:
             signal.subscribe(self, lambda _: self._index_changed())
         self._index_changed()
+
+    def on_screen_resume(self) -> None:
+        # Back from another screen (F2) the person wants to type: a focused results list would take the
+        # letters as key bindings ("s" opens Similar files).
+        self.query_one("#query", Input).focus()
 
     # --- typing --------------------------------------------------------------------------------
 
@@ -91,7 +100,6 @@ class SearchScreen(Screen):
             self._searched = ""
             self._show_message(self._idle_message())
             return
-        self._terms = query_terms(query)
         self.query_one("#results-pane").border_subtitle = "searching…"
         status = getattr(self.app, "status", None)
         if self.mode != "text" and status is not None and status.model != "ready" and not self.query_one(ResultsList).hits:
@@ -105,15 +113,16 @@ class SearchScreen(Screen):
             hits = self.app.backend.search(query, mode=mode, path_glob=path_glob or None)
         except Exception as exc:  # a failed query is a message, never a traceback
             if not worker.is_cancelled:
-                self.app.call_from_thread(self._show_message, f"Search failed: {error_line(exc)}", True)
+                line = self.app.report_error(exc, "Search failed")
+                self.app.call_from_thread(self._show_message, f"Search failed: {line}", True)
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_hits, query, hits)
 
     # --- results -------------------------------------------------------------------------------
 
-    def _show_hits(self, query: str, hits: list[Hit]) -> None:
-        self._searched = query
+    def _show_hits(self, query: str, hits: list[SearchResult]) -> None:
+        self._searched = self._query = query
         results = self.query_one(ResultsList)
         if not hits:
             self._show_message(f"No matches for “{query}”." + self._empty_hint())
@@ -122,7 +131,7 @@ class SearchScreen(Screen):
         current = results.current_hit()
         self.query_one("#results-message").display = False
         results.display = True
-        results.show_hits(hits, self._terms)
+        results.show_hits(hits, query)
         keep = next((i for i, h in enumerate(hits) if current is not None and h.path == current.path), 0)
         results.highlighted = keep
         self.query_one("#results-pane").border_title = f"Results ({len(hits)})"
@@ -138,10 +147,14 @@ class SearchScreen(Screen):
         label.display = True
         results = self.query_one(ResultsList)
         results.display = False
-        results.show_hits([], [])
+        results.show_hits([], "")
         self.query_one("#results-pane").border_title = "Results"
-        self.query_one(Preview).border_subtitle = ""
-        self.query_one(Preview).show_message("")
+        # No result is shown, so no file is: drop a preview still loading and the last file's name.
+        self.workers.cancel_group(self, "preview")
+        preview = self.query_one(Preview)
+        preview.border_title = "Preview"
+        preview.border_subtitle = ""
+        preview.show_message("")
 
     def _idle_message(self) -> str:
         status = getattr(self.app, "status", None)
@@ -176,21 +189,22 @@ class SearchScreen(Screen):
         if hit is not None:
             self.app.open_file(hit.path, hit.start_line)
 
-    def _preview(self, hit: Hit) -> None:
+    def _preview(self, hit: SearchResult) -> None:
         self.query_one(Preview).border_title = hit.path.rsplit("/", 1)[-1]
-        self._load_preview(hit, list(self._terms))
+        self._load_preview(hit, self._query)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _load_preview(self, hit: Hit, terms: list[str]) -> None:
+    def _load_preview(self, hit: SearchResult, query: str) -> None:
         worker = get_current_worker()
         try:
             text = read_window(hit)
         except Exception as exc:
             if not worker.is_cancelled:
-                self.app.call_from_thread(self.query_one(Preview).show_message, f"Cannot preview: {error_line(exc)}")
+                line = self.app.report_error(exc, "Cannot preview")
+                self.app.call_from_thread(self.query_one(Preview).show_message, f"Cannot preview: {line}")
             return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.query_one(Preview).show_preview, text, terms)
+            self.app.call_from_thread(self.query_one(Preview).show_preview, text, query)
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -198,6 +212,8 @@ class SearchScreen(Screen):
         return Text(f"[{self.mode}]")
 
     def action_toggle_mode(self) -> None:
+        from klein_app.queries.results import SEARCH_MODES
+
         self.mode = SEARCH_MODES[(SEARCH_MODES.index(self.mode) + 1) % len(SEARCH_MODES)]
         self.query_one("#mode", Label).update(self._mode_label())
         self.notify(f"Search mode: {self.mode}", timeout=2)

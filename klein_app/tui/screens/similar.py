@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,9 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from klein_app.tui.formatting import error_line
-from klein_app.tui.records import SimilarRow
 from klein_app.tui.widgets.footer import key_footer
+
+if TYPE_CHECKING:
+    from klein_app.queries.results import SimilarFile
 
 
 class SimilarScreen(ModalScreen):
@@ -26,7 +29,7 @@ class SimilarScreen(ModalScreen):
     def __init__(self, path: str) -> None:
         super().__init__()
         self.path = path
-        self.rows: list[SimilarRow] = []
+        self.rows: list[SimilarFile] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="similar-dialog"):
@@ -44,14 +47,15 @@ class SimilarScreen(ModalScreen):
         try:
             rows = self.app.backend.similar(self.path)
         except Exception as exc:
-            self.app.call_from_thread(self._message, f"Cannot find similar files: {error_line(exc)}")
+            line = self.app.report_error(exc, "Cannot find similar files")
+            self.app.call_from_thread(self._message, f"Cannot find similar files: {line}")
             return
         self.app.call_from_thread(self._show, rows)
 
     def _message(self, text: str) -> None:
         self.query_one("#similar-message", Static).update(text)
 
-    def _show(self, rows: list[SimilarRow]) -> None:
+    def _show(self, rows: list[SimilarFile]) -> None:
         self.rows = [r for r in rows if r.path != self.path]
         if not self.rows:
             self._message("No other files in the index are close to this one.")
@@ -65,7 +69,7 @@ class SimilarScreen(ModalScreen):
         listing.highlighted = 0
         listing.focus()
 
-    def _current(self) -> SimilarRow | None:
+    def _current(self) -> SimilarFile | None:
         index = self.query_one("#similar", OptionList).highlighted
         return self.rows[index] if index is not None and 0 <= index < len(self.rows) else None
 

@@ -10,33 +10,38 @@ from textual.widgets import Input
 
 
 def complete_directory(value: str, show_hidden: bool = False) -> str | None:
-    """`value` extended to the first matching sub-directory, keeping what was typed as typed.
+    """`value` extended as far as the matching sub-directories agree, keeping what was typed as typed.
 
-    `~/Doc` -> `~/Documents/`; returns None when nothing matches or the value is already complete.
+    One match completes the name and adds a separator (`~/Doc` -> `~/Documents/`); several complete their
+    common prefix only (`~/D` -> `~/Do` with Documents and Downloads), as a shell does. None when nothing
+    matches or nothing can be added.
     """
     if not value:
         return None
-    expanded = os.path.expanduser(value)
-    parent, stem = os.path.split(expanded)
-    parent = parent or "."
+    parent, stem = os.path.split(os.path.expanduser(value))
+    want_hidden = show_hidden or stem.startswith(".")
     try:
-        entries = sorted(os.scandir(parent), key=lambda e: e.name)
+        names = [
+            entry.name
+            for entry in os.scandir(parent or ".")
+            if entry.name.startswith(stem) and (want_hidden or not entry.name.startswith(".")) and _is_dir(entry)
+        ]
     except OSError:
         return None
-    want_hidden = show_hidden or stem.startswith(".")
-    for entry in entries:
-        if not entry.name.startswith(stem):
-            continue
-        if entry.name.startswith(".") and not want_hidden:
-            continue
-        try:
-            if not entry.is_dir():
-                continue
-        except OSError:
-            continue
-        completion = value + entry.name[len(stem) :] + os.sep
-        return completion if completion != value else None
-    return None
+    if not names:
+        return None
+    if len(names) == 1:
+        completion = value + names[0][len(stem) :] + os.sep
+    else:
+        completion = value + os.path.commonprefix(names)[len(stem) :]
+    return completion if completion != value else None
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 class DirectorySuggester(Suggester):

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from klein_app.sources.readers import ReadError, read_path, split_lines
 from klein_app.tui.formatting import highlight
-from klein_app.tui.records import Hit
 
-# Formats whose line numbers are pages or whose bytes are not the text: show the indexed chunk instead.
-_NOT_PLAIN = {".pdf", ".docx", ".doc", ".odt", ".epub"}
+if TYPE_CHECKING:
+    from klein_app.queries.results import SearchResult
+
 MAX_PREVIEW_BYTES = 4 * 1024 * 1024
+# Characters that end a line for some renderers but not for the index: shown as spaces, so line n on screen
+# is line n of the index.
+_LINE_BREAKERS = str.maketrans({c: " " for c in "\r\f\v\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
 @dataclass(frozen=True)
@@ -27,40 +31,29 @@ class PreviewText:
     from_disk: bool
 
 
-def read_window(hit: Hit, context: int = 8) -> PreviewText:
-    """The hit's lines plus `context` lines each side, or the chunk text when the file cannot be shown."""
+def read_window(hit: SearchResult, context: int = 8) -> PreviewText:
+    """The hit's lines plus `context` lines each side, read as the indexer reads them.
+
+    Falls back to the indexed chunk when the file's units are not its lines (PDF pages, DOCX paragraphs,
+    HTML text), when it cannot be read, or when it shrank since it was indexed.
+    """
     fallback = PreviewText(hit.path, hit.start_line, hit.text, hit.start_line, hit.end_line, False)
-    if os.path.splitext(hit.path)[1].lower() in _NOT_PLAIN:
-        return fallback
     try:
-        if os.path.getsize(hit.path) > MAX_PREVIEW_BYTES:
-            return fallback
-        with open(hit.path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
+        doc = read_path(hit.path, MAX_PREVIEW_BYTES)
+    except (OSError, ReadError):
         return fallback
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return fallback
-    text = _decode(raw)
-    lines = text.splitlines()
-    if hit.start_line > len(lines):
-        # The file shrank since it was indexed; what the index holds is still worth showing.
+    lines = split_lines(doc.text)
+    if doc.unit != "line" or len(lines) != len(doc.offsets) or hit.start_line > len(lines):
         return fallback
     first = max(1, hit.start_line - context)
     last = min(len(lines), hit.end_line + context)
-    return PreviewText(hit.path, first, "\n".join(lines[first - 1 : last]), hit.start_line, hit.end_line, True)
+    shown = "\n".join(line.translate(_LINE_BREAKERS) for line in lines[first - 1 : last])
+    return PreviewText(hit.path, first, shown, hit.start_line, hit.end_line, True)
 
 
-def _decode(raw: bytes) -> str:
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if raw.startswith(bom):
-            return raw.decode(codec, errors="replace")
-    return raw.decode("utf-8", errors="replace")
-
-
-def render_preview(p: PreviewText, terms: list[str]):
+def render_preview(p: PreviewText, query: str):
     if not p.from_disk:
-        body = highlight(p.text, terms, style="bold reverse")
+        body = highlight(p.text, query, style="bold reverse")
         return Text.assemble(Text("(indexed text)\n", style="dim italic"), body)
     from rich.syntax import Syntax  # pulls in pygments: only once there is something to show
 
@@ -91,8 +84,8 @@ class Preview(VerticalScroll):
         self.query_one("#preview-body", Static).update(Text(message, style="dim"))
         self.scroll_home(animate=False)
 
-    def show_preview(self, p: PreviewText, terms: list[str]) -> None:
+    def show_preview(self, p: PreviewText, query: str) -> None:
         self.border_subtitle = f"lines {p.highlight_from}-{p.highlight_to}"
-        self.query_one("#preview-body", Static).update(render_preview(p, terms))
+        self.query_one("#preview-body", Static).update(render_preview(p, query))
         offset = max(0, p.highlight_from - p.first_line - 2) if p.from_disk else 0
         self.call_after_refresh(self.scroll_to, 0, offset, animate=False)

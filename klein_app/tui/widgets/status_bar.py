@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from klein_app.tui.formatting import status_line
-from klein_app.tui.records import IndexStatus
+from klein_app.tui.status import IndexStatus
 
 
 def render_status(status: IndexStatus) -> str:

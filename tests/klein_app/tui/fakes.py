@@ -2,38 +2,55 @@
 
 from __future__ import annotations
 
+from klein_app.queries.results import (
+    Cluster,
+    DuplicateGroup,
+    DuplicateItem,
+    FileRecord,
+    SearchResult,
+    SimilarFile,
+    Snippet,
+)
 from klein_app.tui.backend import BackendError
-from klein_app.tui.records import ClusterRow, DupFile, DupGroup, FileRow, Hit, SimilarRow
 
 ROOT = "/data/notes"
 
 FILES = [
-    FileRow(f"{ROOT}/cooking/bread.md", ROOT, 2048, 0.0, "a1", "indexed", "", 4),
-    FileRow(f"{ROOT}/cooking/bread copy.md", ROOT, 2048, 0.0, "a1", "indexed", "", 4),
-    FileRow(f"{ROOT}/cooking/pasta.md", ROOT, 1500, 0.0, "b2", "indexed", "", 3),
-    FileRow(f"{ROOT}/code/parser.py", ROOT, 5200, 0.0, "c3", "indexed", "", 9),
-    FileRow(f"{ROOT}/code/lexer.py", ROOT, 4100, 0.0, "d4", "indexed", "", 7),
-    FileRow(f"{ROOT}/travel/japan.md", ROOT, 3000, 0.0, "e5", "indexed", "", 5),
-    FileRow(f"{ROOT}/photo.jpg", ROOT, 900_000, 0.0, "", "skipped", "binary file", 0),
-    FileRow(f"{ROOT}/.env", ROOT, 120, 0.0, "", "skipped", "secret (never indexed by default)", 0),
+    FileRecord(f"{ROOT}/cooking/bread.md", ROOT, 2048, 0.0, "a1", "indexed", "", 4),
+    FileRecord(f"{ROOT}/cooking/bread copy.md", ROOT, 2048, 0.0, "a1", "indexed", "", 4),
+    FileRecord(f"{ROOT}/cooking/pasta.md", ROOT, 1500, 0.0, "b2", "indexed", "", 3),
+    FileRecord(f"{ROOT}/code/parser.py", ROOT, 5200, 0.0, "c3", "indexed", "", 9),
+    FileRecord(f"{ROOT}/code/lexer.py", ROOT, 4100, 0.0, "d4", "indexed", "", 7),
+    FileRecord(f"{ROOT}/travel/japan.md", ROOT, 3000, 0.0, "e5", "indexed", "", 5),
+    FileRecord(f"{ROOT}/photo.jpg", ROOT, 900_000, 0.0, "", "skipped", "binary file", 0),
+    FileRecord(f"{ROOT}/.env", ROOT, 120, 0.0, "", "skipped", "secret (never indexed by default)", 0),
 ]
 
 HITS = [
-    Hit(f"{ROOT}/cooking/bread.md", 0.912, 3, 9, 0, "Sourdough bread needs a starter.\nFeed the starter daily.", "Sourdough **bread** needs a starter.", 2),
-    Hit(f"{ROOT}/cooking/pasta.md", 0.701, 1, 6, 0, "Fresh pasta: flour and eggs, knead well.", "Fresh pasta: flour and eggs", 0),
-    Hit(f"{ROOT}/travel/japan.md", 0.512, 10, 14, 2, "In Kyoto the bakeries sell melon bread.", "the bakeries sell melon **bread**", 0),
+    SearchResult(f"{ROOT}/cooking/bread.md", 0.912, 3, 9, 0, "Sourdough bread needs a starter.\nFeed the starter daily.",
+                 Snippet("Sourdough bread needs a starter.", [(10, 15)]), 2),
+    SearchResult(f"{ROOT}/cooking/pasta.md", 0.701, 1, 6, 0, "Fresh pasta: flour and eggs, knead well.",
+                 Snippet("Fresh pasta: flour and eggs")),
+    SearchResult(f"{ROOT}/travel/japan.md", 0.512, 10, 14, 2, "In Kyoto the bakeries sell melon bread.",
+                 Snippet("the bakeries sell melon bread", [(24, 29)])),
 ]
 
+
+def _dup(path: str, size: int) -> DuplicateItem:
+    return DuplicateItem(path, size, 0.0)
+
+
+# In the order the real query returns them (queries.dupes.group_order): most wasted bytes first.
 GROUPS = [
-    DupGroup("exact", (DupFile(f"{ROOT}/cooking/bread.md", 2048), DupFile(f"{ROOT}/cooking/bread copy.md", 2048)), 1.0),
-    DupGroup("near", (DupFile(f"{ROOT}/code/parser.py", 5200), DupFile(f"{ROOT}/code/lexer.py", 4100)), 0.94),
+    DuplicateGroup("near", "file", [_dup(f"{ROOT}/code/lexer.py", 4100), _dup(f"{ROOT}/code/parser.py", 5200)], 0.94),
+    DuplicateGroup("exact", "file", [_dup(f"{ROOT}/cooking/bread copy.md", 2048), _dup(f"{ROOT}/cooking/bread.md", 2048)]),
 ]
 
 CLUSTERS = [
-    ClusterRow(0, "bread, starter, flour, pasta", 3, f"{ROOT}/cooking/bread.md",
-               (f"{ROOT}/cooking/bread.md", f"{ROOT}/cooking/bread copy.md", f"{ROOT}/cooking/pasta.md")),
-    ClusterRow(1, "token, parse, lexer, ast", 2, f"{ROOT}/code/parser.py", (f"{ROOT}/code/parser.py", f"{ROOT}/code/lexer.py")),
-    ClusterRow(2, "kyoto, temple, train", 1, f"{ROOT}/travel/japan.md", (f"{ROOT}/travel/japan.md",)),
+    Cluster(0, ["bread", "starter", "flour", "pasta"], 3, f"{ROOT}/cooking/bread.md",
+            [f"{ROOT}/cooking/bread.md", f"{ROOT}/cooking/bread copy.md", f"{ROOT}/cooking/pasta.md"]),
+    Cluster(1, ["token", "parse", "lexer", "ast"], 2, f"{ROOT}/code/parser.py", [f"{ROOT}/code/parser.py", f"{ROOT}/code/lexer.py"]),
+    Cluster(2, ["kyoto", "temple", "train"], 1, f"{ROOT}/travel/japan.md", [f"{ROOT}/travel/japan.md"]),
 ]
 
 
@@ -84,7 +101,7 @@ class FakeBackend:
     def has_index(self) -> bool:
         return bool(self._files)
 
-    def list_files(self) -> list[FileRow]:
+    def list_files(self) -> list[FileRecord]:
         self._check()
         return [f for f in self._files if any(f.path.startswith(d) for d in self._folders)]
 
@@ -102,22 +119,22 @@ class FakeBackend:
     def stop_watcher(self, timeout: float = 30.0) -> None:
         self.watching = False
 
-    def search(self, query: str, mode: str = "hybrid", path_glob: str | None = None, k: int = 30) -> list[Hit]:
+    def search(self, query: str, mode: str = "hybrid", path_glob: str | None = None, k: int = 30) -> list[SearchResult]:
         self._check()
         self.searches.append((query, mode, path_glob))
         words = query.lower().split()
         return [h for h in self._hits if any(w in h.text.lower() for w in words)]
 
-    def similar(self, path: str, k: int = 15) -> list[SimilarRow]:
+    def similar(self, path: str, k: int = 15) -> list[SimilarFile]:
         self._check()
-        return [SimilarRow(f.path, 0.9 - 0.1 * i) for i, f in enumerate(self._files[:4]) if f.path != path]
+        return [SimilarFile(f.path, 0.9 - 0.1 * i, f.n_chunks) for i, f in enumerate(self._files[:4]) if f.path != path]
 
-    def duplicates(self, threshold: float = 0.92) -> list[DupGroup]:
+    def duplicates(self, threshold: float = 0.92) -> list[DuplicateGroup]:
         self._check()
         self.thresholds.append(threshold)
         # the real query's contract: 1.0 means identical content only
         return [g for g in self._groups if threshold < 1.0 or g.kind == "exact"]
 
-    def clusters(self, n: int | None = None) -> list[ClusterRow]:
+    def clusters(self, n: int | None = None) -> list[Cluster]:
         self._check()
         return list(self._clusters)

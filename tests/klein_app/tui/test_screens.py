@@ -7,7 +7,7 @@ import threading
 
 from textual.widgets import DataTable, Input, OptionList, Static
 
-from klein_app.tui.records import DupFile, DupGroup
+from klein_app.queries.results import DuplicateGroup, DuplicateItem
 from klein_app.tui.screens.clusters import ClustersScreen
 from klein_app.tui.screens.compare import CompareScreen
 from klein_app.tui.screens.duplicates import DuplicatesScreen
@@ -255,7 +255,7 @@ async def test_duplicates_mark_two_compare_and_copy(tmp_path):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("one\ntwo\nthree\n")
     b.write_text("one\nTWO\nthree\nfour\n")
-    group = DupGroup("near", (DupFile(str(a), 14), DupFile(str(b), 19)), 0.97)
+    group = DuplicateGroup("near", "file", [DuplicateItem(str(a), 14, 0.0), DuplicateItem(str(b), 19, 0.0)], 0.97)
     app = make_app(FakeBackend(groups=[group]))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -293,7 +293,7 @@ async def test_duplicates_threshold_cycles():
         assert backend.thresholds == [0.92, 0.95, 0.98, 1.0]
         # exact copies only: the query at 1.0, without the near-duplicate pair
         assert "exact copies only" in app.screen.query_one("#dupes-pane").border_title
-        assert [g.kind for g in app.screen.groups] == ["exact"] and len(app.screen.groups[0].files) == 2
+        assert [g.kind for g in app.screen.groups] == ["exact"] and len(app.screen.groups[0].items) == 2
 
 
 async def test_clusters_open_files_and_jump_to_similar():
@@ -358,3 +358,98 @@ async def test_every_screen_survives_a_resize_to_80x24():
             if key == "f1":
                 await pilot.press("escape")
         assert app.is_running
+
+
+async def test_f2_after_another_screen_puts_the_cursor_in_the_query():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search_for(pilot, "bread")
+        await pilot.press("down")
+        assert isinstance(app.focused, ResultsList)
+        for other in ("f4", "f5"):
+            await pilot.press(other)
+            await settle(pilot)
+            await pilot.press("f2")
+            await settle(pilot)
+            assert app.focused is app.screen.query_one("#query", Input)
+        # "s" would open Similar files if the results list still had the focus.
+        await type_text(pilot, " starter")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert app.screen.query_one("#query", Input).value == "bread starter"
+
+
+async def test_preview_follows_the_results_when_they_refresh():
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search_for(pilot, "bread")
+        preview = app.screen.query_one("#preview")
+        assert preview.border_title == "bread.md"
+        # The index changes under the query: bread.md no longer matches, then nothing does.
+        backend._hits = [h for h in backend._hits if not h.path.endswith("bread.md")]
+        app.index_signal.publish(None)
+        await settle(pilot)
+        assert preview.border_title == "japan.md"
+        assert "melon bread" in str(app.screen.query_one("#preview-body", Static).render())
+        backend._hits = []
+        app.index_signal.publish(None)
+        await settle(pilot)
+        assert preview.border_title == "Preview" and not preview.border_subtitle
+        assert str(app.screen.query_one("#preview-body", Static).render()).strip() == ""
+
+
+async def test_path_filter_placeholder_fits_at_80_columns():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        field = app.screen.query_one("#path-filter", Input)
+        assert field.content_size.width >= len(field.placeholder)
+
+
+async def test_remove_confirmation_shows_the_whole_question_and_both_buttons():
+    folder = "/data/" + "a-rather-long-folder-name/" * 3 + "notes"
+    app = make_app(FakeBackend(folders=(folder,)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        dialog = app.screen.query_one("#dialog")
+        for part in (app.screen.query_one("#dialog-title"), *app.screen.query("Button")):
+            assert dialog.content_region.contains_region(part.region), part
+
+
+def error_toasts(app) -> list[tuple[str, str]]:
+    return [(n.title, n.message) for n in app._notifications if n.severity == "error"]
+
+
+async def test_every_error_reaching_the_tui_is_one_error_toast():
+    app = make_app(FakeBackend(fail="the index is locked by another process"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert error_toasts(app) == [("Cannot open the index", "the index is locked by another process")]
+        await type_text(pilot, "bread")
+        await settle(pilot)
+        assert error_toasts(app)[1:] == [("Search failed", "the index is locked by another process")]
+        await pilot.press("f4")
+        await settle(pilot)
+        assert error_toasts(app)[-1] == ("Cannot find duplicates", "the index is locked by another process")
+        assert len(error_toasts(app)) == 3
+
+
+class BuggyBackend(FakeBackend):
+    def search(self, *args, **kwargs):
+        raise RuntimeError("boom\nsecond line of a traceback-like message")
+
+
+async def test_an_unexpected_exception_is_a_toast_and_is_logged(caplog):
+    app = make_app(BuggyBackend())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search_for(pilot, "bread")
+        assert error_toasts(app) == [("Search failed", "boom")]
+        assert app.is_running
+    logged = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
+    assert logged and logged[0].exc_info[0] is RuntimeError

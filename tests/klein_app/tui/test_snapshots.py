@@ -5,7 +5,7 @@ Regenerate after an intended change with `pytest tests/klein_app/tui/test_snapsh
 
 from __future__ import annotations
 
-from klein_app.tui.records import DupFile, DupGroup
+from klein_app.queries.results import DuplicateGroup, DuplicateItem
 
 from .fakes import FakeBackend
 from .helpers import make_app, settle, type_text
@@ -71,7 +71,7 @@ def test_compare_screen(snap_compare, tmp_path):
     # Paths show relative to the watched folder, whose name pytest derives from the test: stable.
     (tmp_path / "a.txt").write_text("one\ntwo\nthree\nfour\n")
     (tmp_path / "b.txt").write_text("one\nTWO\nthree\nfive\nsix\n")
-    group = DupGroup("near", (DupFile(str(tmp_path / "a.txt"), 19), DupFile(str(tmp_path / "b.txt"), 23)), 0.95)
+    group = DuplicateGroup("near", "file", [DuplicateItem(str(tmp_path / "a.txt"), 19, 0.0), DuplicateItem(str(tmp_path / "b.txt"), 23, 0.0)], 0.95)
 
     async def run_before(pilot):
         await settle(pilot)
