@@ -39,11 +39,11 @@ def load(name_or_path: str | Path | None = None, precision: str = "auto", thread
     """
     from klein_model.folder import KIND_STATIC, KLEIN_JSON, model_folder, read_klein_info
 
-    folder = model_folder(name_or_path)
+    folder = bundled_model_path() if name_or_path is None else model_folder(name_or_path)
     if folder is None:
         what = "klein-v1" if name_or_path is None else str(name_or_path)
         raise ModelLoadError(
-            f"no trained model {what!r} is bundled with this install (assets/ lacks it); "
+            f"no trained model is bundled with this install as {what!r} (assets/ lacks it); "
             "pass a model folder, e.g. one made by `klein-search train`"
         )
     if (folder / KLEIN_JSON).is_file() and read_klein_info(folder).kind == KIND_STATIC:
