@@ -137,6 +137,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--variants", default="default", help=f"comma list of app settings: {', '.join(VARIANTS)}")
+    parser.add_argument("--no-peer", action="store_true", help="only the app variants (no speed-up figures)")
     parser.add_argument("--limit-docs", type=int, default=0, help="only the first N documents (a smoke test)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -152,23 +153,25 @@ def main() -> int:
     print(f"CISI: {len(list(folder.iterdir()))} files, {len(queries)} dev queries with judgments", flush=True)
 
     results = {}
-    results["peer"] = run_peer(folder, queries, tmp / "peer")
-    print(f"peer: indexed in {results['peer']['index_s']}s, {results['peer']['query_ms']} ms/query", flush=True)
+    if not args.no_peer:
+        results["peer"] = run_peer(folder, queries, tmp / "peer")
+        print(f"peer: indexed in {results['peer']['index_s']}s, {results['peer']['query_ms']} ms/query", flush=True)
     for name in [v for v in args.variants.split(",") if v]:
         results[f"klein:{name}"] = run_app(folder, queries, tmp / f"app-{name}", VARIANTS[name])
         print(f"klein:{name}: indexed in {results[f'klein:{name}']['index_s']}s, "
               f"{results[f'klein:{name}']['query_ms']} ms/query", flush=True)
 
-    peer = results["peer"]
+    peer = results.get("peer")
     print()
     print(f"{'pipeline':>16} {'model':>44} {'chunk':>5} {'chunks':>6} {'index s':>8} {'speed-up':>8} {'nDCG@10':>8} {'query ms':>8}")
     summary = {"machine": machine_description(), "files": len(list(folder.iterdir())), "queries": len(queries), "runs": {}}
     for name, r in results.items():
         r["ndcg@10"] = round(ndcg(r.pop("ranked"), qrels), 2)
-        r["index_speedup_vs_peer"] = round(peer["index_s"] / r["index_s"], 2)
+        r["index_speedup_vs_peer"] = round(peer["index_s"] / r["index_s"], 2) if peer else None
         summary["runs"][name] = r
+        up = f"{r['index_speedup_vs_peer']:>7.2f}x" if peer else f"{'-':>8}"
         print(f"{name:>16} {r['model']:>44} {r['chunk_tokens']:>5} {r['chunks']:>6} {r['index_s']:>8.1f} "
-              f"{r['index_speedup_vs_peer']:>7.2f}x {r['ndcg@10']:>8.2f} {r['query_ms']:>8.1f}")
+              f"{up} {r['ndcg@10']:>8.2f} {r['query_ms']:>8.1f}")
     print(f"machine: {summary['machine']} (other jobs may share the cores: the speed-up is the steadier figure)")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
