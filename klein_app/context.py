@@ -14,6 +14,8 @@ Public API:
     ctx.forget_index_store()  drop the cached indexer store (after its folder was moved aside)
     ctx.writer_state          this context's writer-lock state (see klein_app.index.lock)
     ctx.model_loaded          whether .model is loaded already (a cheap check; never loads)
+    ctx.query_encoder()       what embeds queries: the numpy encoder of the model that built the active index
+                              (klein_model.load_query_encoder: no torch, so a cold search answers in seconds)
     ctx.refresh()             forget the cached query pair (after a blue-green swap or a settings change)
     ctx.save_settings()
 
@@ -45,6 +47,7 @@ class AppContext:
         self._index_store = None
         self._query_pair = None
         self._active_stamp = None
+        self._query_encoder = None
 
     @property
     def data_dir(self) -> Path:
@@ -164,6 +167,32 @@ class AppContext:
     def model_loaded(self) -> bool:
         """Whether the query model is already loaded (never loads it)."""
         return self._query_pair is not None
+
+    def query_encoder(self):
+        with self._lock:
+            from klein_app.index.store import active_generation
+
+            active = active_generation(self.paths.data_dir) or {}
+            fingerprint = active.get("fingerprint")
+            current = self._query_encoder
+            if current is not None and (fingerprint is None or current.fingerprint == fingerprint):
+                return current
+            import klein_model
+
+            encoder = klein_model.load_query_encoder(active.get("model") if fingerprint else self.settings.model)
+            if fingerprint and encoder.fingerprint != fingerprint and self.settings.model != active.get("model"):
+                encoder = klein_model.load_query_encoder(self.settings.model)
+            self._query_encoder = self.wrap_query_encoder(encoder)
+            return self._query_encoder
+
+    @property
+    def query_encoder_loaded(self) -> bool:
+        """Whether query_encoder() would answer without loading (a cheap check)."""
+        return self._query_encoder is not None
+
+    def wrap_query_encoder(self, encoder):
+        """Hook for the service (its embedding cache); the CLI and the TUI use the encoder as it is."""
+        return encoder
 
     def refresh(self) -> None:
         with self._lock:

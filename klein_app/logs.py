@@ -24,7 +24,13 @@ _FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 LOGGER_NAMES = ("klein_app", "klein_model", "trainer")
 
 
-def log_file(data_dir: Path | str) -> Path:
+def log_file(data_dir) -> Path:
+    from klein_app.location import ObjectPath
+
+    if isinstance(data_dir, ObjectPath):  # an index in object storage: the log stays on this machine
+        import platformdirs
+
+        return Path(platformdirs.user_log_dir("klein-search")) / LOG_NAME
     return Path(data_dir) / LOG_DIR / LOG_NAME
 
 

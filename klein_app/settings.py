@@ -3,7 +3,7 @@
 Public API:
     Settings            dataclass of user choices (watched folders, chunk sizes, ignore rules, model)
     Paths               dataclass(config_file, data_dir)
-    resolve_paths(db)   --db DIR, else $KLEIN_SEARCH_HOME, else the platform's config/data folders
+    resolve_paths(db)   --db DIR or URI, else $KLEIN_SEARCH_HOME, else the platform's config/data folders
     load_settings(paths) -> Settings      (defaults when the file does not exist)
     save_settings(paths, settings)        (atomic write of a small TOML file)
     SettingsError       raised for an unreadable or invalid config file
@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from klein_app.errors import UserError
+from klein_app.location import as_path, is_uri, write_atomic
 
 APP_NAME = "klein-search"
 CONFIG_NAME = "config.toml"
@@ -66,7 +67,7 @@ def resolve_paths(db: str | None = None) -> Paths:
     """One folder for both config and index when given (--db or the env var), else platform folders."""
     home = db or os.environ.get(HOME_ENV)
     if home:
-        base = Path(home).expanduser().resolve()
+        base = as_path(home) if is_uri(home) else Path(home).expanduser().resolve()
         return Paths(config_file=base / CONFIG_NAME, data_dir=base)
     import platformdirs
 
@@ -136,10 +137,7 @@ _DEFAULTS = Settings()
 def save_settings(paths: Paths, settings: Settings) -> None:
     settings.validate()
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
-    text = dump_toml(settings, _read_existing(paths.config_file))
-    tmp = paths.config_file.with_name(paths.config_file.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, paths.config_file)  # a crash never leaves a half-written config
+    write_atomic(paths.config_file, dump_toml(settings, _read_existing(paths.config_file)))  # never half-written
 
 
 def _read_existing(path: Path) -> str | None:

@@ -25,6 +25,7 @@ __all__ = [
     "bundled_model_path",
     "cos_sim",
     "load",
+    "load_query_encoder",
     "paraphrase_mining",
     "save_model_folder",
     "semantic_search",
@@ -37,7 +38,33 @@ def load(name_or_path: str | Path | None = None, precision: str = "auto", thread
     precision: "auto" (bfloat16 where the CPU computes it natively, else int8, else float32; see
     klein_model.precision), "float32", "bfloat16" or "int8". `model.precision` says what was picked.
     """
-    from klein_model.folder import KIND_STATIC, KLEIN_JSON, model_folder, read_klein_info
+    folder = _folder(name_or_path)
+    if _is_static(folder):
+        from klein_model.static import StaticModel
+
+        return StaticModel.from_folder(folder)  # type: ignore[return-value]  # the same encode() face
+    from klein_model.encoder import KleinModel
+
+    return KleinModel(folder, precision=precision, threads=threads)
+
+
+def load_query_encoder(name_or_path: str | Path | None = None) -> KleinModel:
+    """The model for embedding queries: the numpy forward pass (no torch import, float32), or KleinModel
+    itself for a folder the numpy encoder cannot run. Same vectors, same API. A static model is torch-free
+    already and is returned as it is."""
+    from klein_model.numpy_encoder import NumpyEncoder, UnsupportedByNumpy
+
+    folder = _folder(name_or_path)
+    if _is_static(folder):
+        return load(folder)
+    try:
+        return NumpyEncoder(folder)
+    except UnsupportedByNumpy:
+        return load(folder, precision="float32")
+
+
+def _folder(name_or_path: str | Path | None) -> Path:
+    from klein_model.folder import model_folder
 
     folder = bundled_model_path() if name_or_path is None else model_folder(name_or_path)
     if folder is None:
@@ -46,13 +73,13 @@ def load(name_or_path: str | Path | None = None, precision: str = "auto", thread
             f"no trained model is bundled with this install as {what!r} (assets/ lacks it); "
             "pass a model folder, e.g. one made by `klein-search train`"
         )
-    if (folder / KLEIN_JSON).is_file() and read_klein_info(folder).kind == KIND_STATIC:
-        from klein_model.static import StaticModel
+    return folder
 
-        return StaticModel.from_folder(folder)  # type: ignore[return-value]  # the same encode() face
-    from klein_model.encoder import KleinModel
 
-    return KleinModel(folder, precision=precision, threads=threads)
+def _is_static(folder: Path) -> bool:
+    from klein_model.folder import KIND_STATIC, KLEIN_JSON, read_klein_info
+
+    return (folder / KLEIN_JSON).is_file() and read_klein_info(folder).kind == KIND_STATIC
 
 
 def __getattr__(name: str):

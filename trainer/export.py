@@ -29,6 +29,45 @@ DATA_FILES = (
     "multilingual/tatoeba_en_hi.tsv",
     "multilingual/enindic_en_hi_devtune.tsv",
 )
+DATA_GLOBS = ("corpora/*.tsv.gz", "multilingual/en_hi_train/*.tsv")
+
+
+def data_files(data_dir: Path, counts: dict[str, int]) -> list[str]:
+    """The data files behind the sources this run read (the v1 list, plus corpora and pair files when used)."""
+    rels = list(DATA_FILES)
+    for pattern in DATA_GLOBS:
+        for path in sorted(Path(data_dir).glob(pattern)):
+            rel = path.relative_to(data_dir).as_posix()
+            used = counts.get(f"corpora/{path.name.removesuffix('.tsv.gz')}") or (
+                rel.startswith("multilingual/en_hi_train/") and counts.get("en_hi_hi"))
+            if used:
+                rels.append(rel)
+    return rels
+
+
+def local_provenance(texts_meta: dict, mix) -> dict:
+    """Origin, licence and a hash of the texts read from the training machine rather than the data folder."""
+    from trainer import domains
+
+    by_source: dict[str, list[str]] = {}
+    for text, src in zip(texts_meta["texts"], texts_meta["sources"]):
+        by_source.setdefault(src, []).append(text)
+    out = {}
+    if by_source.get("man_pages"):
+        out["man_pages"] = domains.provenance(
+            f"English man pages ({mix.man_root}/man*/, at most 8 pages per command family; never /usr/share/doc)",
+            "that of each page's Debian package (GPL, BSD, MIT and others; see the package's copyright file)",
+            by_source["man_pages"])
+    if by_source.get("python_help"):
+        out["python_help"] = domains.provenance(f"pydoc help topics of Python {platform.python_version()}", "PSF-2.0",
+                                                by_source["python_help"])
+    if by_source.get("python_source"):
+        dists = {s.name: f"{s.version} ({s.licence})" for s in domains.python_sources()}
+        out["python_source"] = domains.provenance(
+            f"docstrings and comment blocks of the Python standard library and {len(dists) - 1} installed"
+            f" distributions ({mix.python_files_per_source} files each)", "per distribution, listed in `distributions`",
+            by_source["python_source"], distributions=dists)
+    return out
 
 
 def load_student(out: Path):
@@ -88,19 +127,37 @@ def export_folder(recipe, out: Path, export_dir: Path, extra: dict, log=print) -
     return export_dir
 
 
-def teacher_results(recipe, out: Path, data_dir: Path, log=print) -> dict:
-    """The teacher on the same sets (cached: it does not change between runs)."""
-    path = out / "teacher_eval.json"
+def cached_results(path: Path, model: str, data_dir: Path, log=print) -> dict:
+    """A reference model's evaluation (the teacher, the start model), kept in path: it does not change."""
     if path.exists():
         blob = json.loads(path.read_text())
         return blob.get("results", blob)  # also the file `python -m trainer.evaluate --json` writes
-    from trainer.evaluate import evaluate
-    from trainer.teacher import load_teacher
+    from trainer.evaluate import evaluate, load_encoder
 
-    teacher = load_teacher(recipe.teacher.model, max_length=recipe.teacher.max_length, bf16=recipe.teacher.bf16)
-    res = evaluate(lambda t: teacher.encode(list(t)), data_dir, only=None, log=lambda m: log("teacher " + m))
+    encode, label = load_encoder(model)
+    res = evaluate(encode, data_dir, only=None, log=lambda m: log(f"{label} {m}"))
     path.write_text(json.dumps(res, indent=2))
     return res
+
+
+def diagnostic(start: Path, export_dir: Path, out: Path, data_dir: Path, teacher: str, log=print) -> dict:
+    """The per-domain closeness table for the start model (cached) and the export."""
+    from trainer.diagnose import cached_encoder, diagnose
+    from trainer.evaluate import load_encoder
+
+    t_enc = cached_encoder(load_encoder(teacher)[0], out / "diag_cache", "teacher")
+    block = {}
+    for key, folder in (("before", start), ("after", export_dir)):
+        cache = out / f"diag_{key}.json"  # also what `python -m trainer.diagnose --json` writes
+        if cache.exists():
+            blob = json.loads(cache.read_text())
+            res, label = blob.get("results", blob), blob.get("model", folder.name)
+        else:
+            enc, label = load_encoder(str(folder))
+            res = diagnose(enc, t_enc, data_dir, log=lambda m, key=key: log(f"diagnose {key} {m}"))
+            cache.write_text(json.dumps({"model": label, "results": res}, indent=2))
+        block[key], block[f"{key}_model"] = res, label.split(" (")[0]
+    return block
 
 
 def export_and_evaluate(
@@ -112,11 +169,15 @@ def export_and_evaluate(
 
     _, _, blob = load_student(out)
     texts_meta = json.loads((out / "texts.json").read_text())
+    data_block = {"files": file_hashes(data_dir, data_files(data_dir, texts_meta["counts"])), "texts": texts_meta["counts"]}
+    local = local_provenance(texts_meta, recipe.data)
+    if local:
+        data_block["local"] = local
     timings = json.loads((out / "timings.json").read_text()) if (out / "timings.json").exists() else {}
     extra = {
         "recipe": recipe.to_dict(),
         "teacher": {"name": "sentence-transformers/all-MiniLM-L6-v2", "package": recipe.teacher.model},
-        "data": {"files": file_hashes(data_dir, DATA_FILES), "texts": texts_meta["counts"]},
+        "data": data_block,
         "train": {
             "steps": blob["steps"],
             "sequences": blob.get("sequences"),
@@ -135,15 +196,22 @@ def export_and_evaluate(
         return export_dir
     from klein_model.folder import update_klein_extra
 
-    from trainer.evaluate import evaluate as run_eval
-    from trainer.evaluate import load_encoder
-
-    encode, label = load_encoder(str(export_dir))
     t0 = time.time()
-    student = run_eval(encode, data_dir, only=None, log=lambda m: log("student " + m))
+    # cached like the references, so that sets evaluated side by side (`python -m trainer.evaluate --json`,
+    # merged into this file) are not run again
+    student = cached_results(out / "student_eval.json", str(export_dir), data_dir, log)
     log(f"eval: student in {time.time() - t0:.0f}s")
-    teacher = teacher_results(recipe, out, data_dir, log)
+    teacher = cached_results(out / "teacher_eval.json", recipe.teacher.model, data_dir, log)
     eval_block = {"student": student, "teacher": teacher, "evaluated_with": "python -m trainer.evaluate"}
+    start = None
+    if recipe.student.init == "model":
+        from trainer.run import init_folder
+
+        start = init_folder(recipe, out)
+        eval_block["previous"] = cached_results(out / "previous_eval.json", str(start), data_dir, log)
+        eval_block["previous_model"] = recipe.student.init_from
+        # a continuation is judged by what it changed: closeness to the teacher by domain, before and after
+        update_klein_extra(export_dir, diagnostic=diagnostic(start, export_dir, out, data_dir, recipe.teacher.model, log))
     (out / "eval.json").write_text(json.dumps(eval_block, indent=2))
     update_klein_extra(export_dir, eval=eval_block)
     write_card(export_dir, out)

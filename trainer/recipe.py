@@ -39,7 +39,10 @@ class StudentConfig:
     max_position_embeddings: int = 514  # RoBERTa offsets positions by pad id + 1
     max_seq_length: int = 256
     matryoshka_dims: list[int] = field(default_factory=lambda: [64, 128, 256])
-    init: str = "static"  # "static" (Model2Vec-style from the teacher) or "random"
+    init: str = "static"  # "static" (Model2Vec-style from the teacher), "random", or "model" (init_from's weights)
+    # a continuation: the model folder (or the name of a recipe whose model is bundled or trained beside the run)
+    # whose tokenizer and weights the student starts from
+    init_from: str = ""
     sif_a: float = 1e-3
 
 

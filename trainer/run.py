@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 STAGES = ("texts", "tokenizer", "teacher", "student", "eval", "export")
@@ -28,32 +29,83 @@ def _log(out: Path):
     return log
 
 
-def prepare_texts(recipe, data_dir: Path, out: Path, log) -> tuple[list[str], list[str]]:
-    """The training texts (cut to max_train_tokens teacher tokens) and their source names, cached as JSON."""
-    path = out / "texts.json"
-    if path.exists():
-        blob = json.loads(path.read_text(encoding="utf-8"))
-        return blob["texts"], blob["sources"]
-    from tokenizers import Tokenizer
+@dataclass
+class TrainingTexts:
+    """What the student reads, and for each text the teacher text whose vector it learns.
 
-    from trainer.data import training_texts, truncate_to_tokens
-    from trainer.teacher import resolve_model_path
+    The teacher texts are unique; target_index[i] is the row of texts[i]'s target. For most texts the teacher text
+    is the text itself; the Hindi side of an English-Hindi pair learns the teacher's vector of the English side.
+    """
 
-    by_source = training_texts(data_dir, recipe.data)
-    texts, sources = [], []
+    texts: list[str]
+    sources: list[str]
+    teacher_texts: list[str]
+    target_index: list[int]
+    counts: dict[str, int]
+
+
+def pair_texts(by_source: dict[str, list[str]], pairs: list[tuple[str, str]]) -> TrainingTexts:
+    """Student texts and their teacher targets: every text its own target, both sides of a pair the English."""
+    texts, sources, teacher_of = [], [], []
     for name, items in by_source.items():
         texts.extend(items)
         sources.extend([name] * len(items))
+        teacher_of.extend(items)
+    for side, col in (("en_hi_hi", 0), ("en_hi_en", 1)):
+        texts.extend(p[col] for p in pairs)
+        sources.extend([side] * len(pairs))
+        teacher_of.extend(p[1] for p in pairs)
+    rows: dict[str, int] = {}
+    index = [rows.setdefault(t, len(rows)) for t in teacher_of]
+    counts = {k: len(v) for k, v in by_source.items()}
+    if pairs:
+        counts.update(en_hi_hi=len(pairs), en_hi_en=len(pairs))
+    return TrainingTexts(texts, sources, list(rows), index, counts)
+
+
+def prepare_texts(recipe, data_dir: Path, out: Path, log) -> TrainingTexts:
+    """The training texts (cut to max_train_tokens teacher tokens) and their sources and targets, cached as JSON."""
+    path = out / "texts.json"
+    if path.exists():
+        blob = json.loads(path.read_text(encoding="utf-8"))
+        teacher_texts = blob.get("teacher_texts", blob["texts"])
+        index = blob.get("target_index", list(range(len(blob["texts"]))))
+        return TrainingTexts(blob["texts"], blob["sources"], teacher_texts, index, blob.get("counts", {}))
+    from tokenizers import Tokenizer
+
+    from trainer.data import training_pairs, training_texts, truncate_to_tokens
+    from trainer.teacher import resolve_model_path
+
     tok = Tokenizer.from_file(str(resolve_model_path(recipe.teacher.model) / "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()
-    texts = truncate_to_tokens(texts, tok, recipe.train.max_train_tokens - 2)
-    counts = {k: len(v) for k, v in by_source.items()}
-    log(f"texts: {len(texts)} {counts}")
+    cut = lambda items: truncate_to_tokens(items, tok, recipe.train.max_train_tokens - 2) if items else []  # noqa: E731
+    by_source = {k: cut(v) for k, v in training_texts(data_dir, recipe.data).items()}
+    pairs = training_pairs(data_dir, recipe.data)
+    pairs = list(zip(cut([p[0] for p in pairs]), cut([p[1] for p in pairs])))
+    tt = pair_texts(by_source, pairs)
+    log(f"texts: {len(tt.texts)} ({len(tt.teacher_texts)} teacher texts) {tt.counts}")
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"texts": texts, "sources": sources, "counts": counts}), encoding="utf-8")
+    blob = {"texts": tt.texts, "sources": tt.sources, "counts": tt.counts}
+    if tt.teacher_texts != tt.texts:
+        blob.update(teacher_texts=tt.teacher_texts, target_index=tt.target_index)
+    tmp.write_text(json.dumps(blob), encoding="utf-8")
     tmp.replace(path)
-    return texts, sources
+    return tt
+
+
+def init_folder(recipe, out: Path) -> Path:
+    """The model folder a continuation recipe starts from: a path, or a recipe name whose model is bundled in
+    assets/ or was trained beside this run (OUT/../NAME/model, where `--out runs/NAME` puts it)."""
+    spec = recipe.student.init_from
+    repo = Path(__file__).resolve().parent.parent
+    for folder in (Path(spec), repo / "assets" / spec, out.parent / spec / "model"):
+        if (folder / "klein.json").exists():
+            return folder
+    raise SystemExit(
+        f"{recipe.name} starts from {spec!r}, which is neither bundled nor trained here; build it first: "
+        f"klein-search train --recipe {spec} --data DATA --out {out.parent / spec}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from trainer.recipe import load_recipe
 
+    if not args.data.is_dir():
+        ap.error(f"no data folder at {args.data}")
     recipe = load_recipe(args.recipe)
     if args.steps is not None:
         recipe.train.steps = args.steps
@@ -95,14 +149,16 @@ def main(argv: list[str] | None = None) -> int:
             timings_path.write_text(json.dumps(timings, indent=2))
 
     t0 = time.time()
-    texts, sources = prepare_texts(recipe, args.data, out, log)
+    tt = prepare_texts(recipe, args.data, out, log)
+    texts = tt.teacher_texts  # what the teacher embeds
     timed("texts", t0)
 
     if "tokenizer" in stages or "student" in stages:
         from trainer.tokenizer import train_or_load_tokenizer
 
         t0 = time.time()
-        tokenizer = train_or_load_tokenizer(recipe.tokenizer, args.data, out / "tokenizer.json", log)
+        tokenizer = train_or_load_tokenizer(recipe.tokenizer, args.data, out / "tokenizer.json", log,
+                                            copy_from=recipe.student.init_from and init_folder(recipe, out))
         timed("tokenizer", t0)
 
     targets = None
@@ -146,8 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             recipe,
             tokenizer=tokenizer,
             teacher=teacher,
-            texts=texts,
+            texts=tt.texts,
             targets=targets,
+            target_index=tt.target_index,
+            init_folder=init_folder(recipe, out) if recipe.student.init_from else None,
             data_dir=args.data,
             out=out,
             max_steps=args.max_steps,

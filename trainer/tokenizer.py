@@ -52,11 +52,20 @@ def build_tokenizer(
     return tok
 
 
-def train_or_load_tokenizer(cfg, data_dir: str | Path, path: Path, log: Callable[[str], None] = print) -> Tokenizer:
-    """The recipe's tokenizer, trained once and kept at path."""
+def train_or_load_tokenizer(
+    cfg, data_dir: str | Path, path: Path, log: Callable[[str], None] = print, copy_from: Path | None = None
+) -> Tokenizer:
+    """The recipe's tokenizer, trained once and kept at path (or, for a continuation, the start model's)."""
     path = Path(path)
     if path.exists():
         return Tokenizer.from_file(str(path))
+    if copy_from:
+        tok = Tokenizer.from_file(str(Path(copy_from) / "tokenizer.json"))
+        tok.no_truncation()
+        tok.no_padding()
+        tok.save(str(path))
+        log(f"tokenizer: {tok.get_vocab_size()} tokens from {copy_from}")
+        return tok
     from trainer.data import tokenizer_corpus
 
     lines = itertools.islice(tokenizer_corpus(data_dir), cfg.max_lines)

@@ -35,6 +35,18 @@ def register(subparsers) -> None:
         action="store_true",
         help="re-chunk every file; an unreadable index is moved aside and built anew",
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default), or ray: read, chunk and embed on a Ray cluster (the cluster extra)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="the Ray cluster to join ('auto', ray://HOST:10001); default: start Ray on this machine's cores",
+    )
+    p.add_argument("--ray-workers", type=int, metavar="N", help="Ray actors, one model each (default: one per CPU)")
     _common(p)
     p.set_defaults(func=cmd_index)
 
@@ -62,13 +74,15 @@ def _common(p) -> None:
 
 
 def _context(args):
+    if getattr(args, "context", None) is not None:  # run by the service: its warm context
+        return args.context
     from klein_app.context import open_context
 
     return open_context(getattr(args, "db", None))
 
 
 def _progress(args):
-    if args.json or args.quiet:
+    if args is None or args.json or args.quiet:
         return None
     from klein_app.index.progress import progress_reporter
 
@@ -90,11 +104,17 @@ def _run_index(ctx, args, paths=None, rebuild=False):
             raise
         m = ctx.index_model
         moved = set_aside(ctx.paths.data_dir, m.dim, m.fingerprint)
-        if moved is not None and not args.json:
+        if moved is not None and args is not None and not args.json:
             print(f"moved the unreadable index aside to {moved}", file=sys.stderr)
         ctx.forget_index_store()
     progress = _progress(args)
     try:
+        if getattr(args, "engine", "local") == "ray":  # `add` indexes too, always locally
+            from klein_app.index.ray_engine import index_with_ray
+
+            return index_with_ray(
+                ctx, paths, progress=progress, rebuild=rebuild, address=args.ray_address, workers=args.ray_workers
+            )
         return index_paths(ctx, paths, progress=progress, rebuild=rebuild)
     finally:
         if progress is not None:
@@ -104,82 +124,95 @@ def _run_index(ctx, args, paths=None, rebuild=False):
 # --- commands --------------------------------------------------------------------------------
 
 
-def cmd_add(args) -> int:
+def add_payload(ctx, paths: list[str], *, index: bool = True, args=None) -> dict:
+    """Watch folders and (unless told not to) index them: what `add --json` and `POST /folders` answer."""
     from klein_app.index.folders import add_folders
+    from klein_app.index.lock import IndexBusy
 
-    ctx = _context(args)
-    added = add_folders(ctx, args.paths)
+    added = add_folders(ctx, paths)
     report = None
     busy = False
-    if added and not args.no_index:
-        from klein_app.index.lock import IndexBusy
-
+    if added and index:
         try:
             report = _run_index(ctx, args, paths=None)
         except IndexBusy:
             busy = True  # a running `watch` (or the TUI) follows the config and indexes it
+    return {
+        "added": added,
+        "folders": ctx.settings.folders,
+        "report": asdict(report) if report else None,
+        "deferred_to_running_writer": busy,
+    }
+
+
+def cmd_add(args) -> int:
+    payload = add_payload(_context(args), args.paths, index=not args.no_index, args=args)
     if args.json:
-        _print_json(
-            {
-                "added": added,
-                "folders": ctx.settings.folders,
-                "report": asdict(report) if report else None,
-                "deferred_to_running_writer": busy,
-            }
-        )
-    else:
-        for f in added:
-            print(f"watching {f}")
-        if not added:
-            print("nothing to add: already watched")
-        if report is not None:
-            print(run_summary(report))
-        if busy:
-            print("another klein-search process is updating the index; it will index the new folder")
+        _print_json(payload)
+        return 0
+    for f in payload["added"]:
+        print(f"watching {f}")
+    if not payload["added"]:
+        print("nothing to add: already watched")
+    if payload["report"] is not None:
+        from klein_app.index.indexer import IndexReport
+
+        print(run_summary(IndexReport(**payload["report"])))
+    if payload["deferred_to_running_writer"]:
+        print("another klein-search process is updating the index; it will index the new folder")
     return 0
 
 
-def cmd_remove(args) -> int:
+def remove_payload(ctx, path: str) -> dict:
+    """Stop watching a folder and forget its files: what `remove --json` and `DELETE /folders` answer."""
     from klein_app.index.folders import remove_folder
     from klein_app.index.lock import IndexBusy
 
-    ctx = _context(args)
     deferred = False
     try:
-        removed = remove_folder(ctx, args.path)
+        removed = remove_folder(ctx, path)
     except IndexBusy:
         # the folder is out of the config already; the running writer follows it and drops the rows
         removed, deferred = 0, True
+    return {
+        "removed_folder": path,
+        "files_forgotten": removed,
+        "folders": ctx.settings.folders,
+        "deferred_to_running_writer": deferred,
+    }
+
+
+def cmd_remove(args) -> int:
+    payload = remove_payload(_context(args), args.path)
     if args.json:
-        _print_json(
-            {
-                "removed_folder": args.path,
-                "files_forgotten": removed,
-                "folders": ctx.settings.folders,
-                "deferred_to_running_writer": deferred,
-            }
-        )
-    elif deferred:
+        _print_json(payload)
+    elif payload["deferred_to_running_writer"]:
         print(f"stopped watching {args.path}; the running klein-search process will forget its files")
     else:
-        print(f"stopped watching {args.path}; forgot {removed} file(s)")
+        print(f"stopped watching {args.path}; forgot {payload['files_forgotten']} file(s)")
     return 0
 
 
-def cmd_index(args) -> int:
-    ctx = _context(args)
+def index_now(ctx, paths: list[str] | None = None, *, rebuild: bool = False, args=None):
+    """Bring the index up to date (all folders, or these paths inside them): `index`, `POST /index`."""
     if not ctx.settings.folders:
         raise UserError(NO_FOLDERS)
-    paths = None
-    if args.paths:
+    chosen = None
+    if paths:
         roots = [absolute(f) for f in ctx.settings.folders]
-        paths = []
-        for p in args.paths:
+        chosen = []
+        for p in paths:
             ap = absolute(p)
             if not any(is_under(ap, r) for r in roots):
                 raise UsageError(f"{p} is not inside a watched folder; add it with `klein-search add`")
-            paths.append(ap)
-    report = _run_index(ctx, args, paths=paths, rebuild=args.rebuild)
+            chosen.append(ap)
+    return _run_index(ctx, args, paths=chosen, rebuild=rebuild)
+
+
+def cmd_index(args) -> int:
+    if args.engine != "ray" and (args.ray_address or args.ray_workers):
+        raise UsageError("--ray-address and --ray-workers need --engine ray")
+    report = index_now(_context(args), args.paths, rebuild=args.rebuild, args=args)
     if args.json:
         _print_json(asdict(report))
     else:
@@ -231,8 +264,9 @@ def _wait_until_interrupted() -> None:
         time.sleep(0.5)
 
 
-def collect_status(ctx) -> dict:
-    """What `status` shows, as plain data (the TUI's folder screen can use it too)."""
+def collect_status(ctx, service: dict | None = None) -> dict:
+    """What `status` shows, as plain data (the TUI's folder screen can use it too). `service`: what the running
+    service says of itself, when it runs this; else whether one runs for this index (looked up, not asked)."""
     from klein_app.index.folders import folder_rollup
     from klein_app.index.store import active_generation
     from klein_app.logs import log_file
@@ -264,7 +298,29 @@ def collect_status(ctx) -> dict:
         "chunk_tokens": ctx.settings.chunk_tokens,
         "overlap_tokens": ctx.settings.overlap_tokens,
         "disk_bytes": store.disk_bytes() if store is not None else 0,
+        "service": service if service is not None else _service_lookup(ctx),
     }
+
+
+def _service_lookup(ctx) -> dict:
+    from klein_app.server.discovery import RuntimeDirError, find_service, token_file
+
+    try:
+        info = find_service(ctx.paths.data_dir)
+        tokens = str(token_file())
+    except (OSError, RuntimeDirError):
+        return {"running": False, "token_file": None}
+    if info is None:
+        return {"running": False, "token_file": tokens}
+    return {"running": True, "pid": info.pid, "url": info.url, "token_file": info.token_file}
+
+
+def _service_line(service: dict, *, inside: bool) -> str:
+    if inside:
+        return f"service  {service['url']} (pid {service['pid']}): this command ran in it"
+    if service.get("running"):
+        return f"service  {service['url']} (pid {service['pid']}) runs, but this command ran in-process"
+    return "service  not running: commands run in-process (`klein-search serve` keeps the index warm)"
 
 
 def _configured_fingerprint(ctx) -> str | None:
@@ -283,7 +339,8 @@ def _configured_fingerprint(ctx) -> str | None:
 
 def cmd_status(args) -> int:
     ctx = _context(args)
-    st = collect_status(ctx)
+    service = getattr(args, "service", None)
+    st = collect_status(ctx, service=service.describe() if service is not None else None)
     if args.json:
         _print_json(st)
         return 0
@@ -298,6 +355,7 @@ def cmd_status(args) -> int:
         model_line += "  (model changed: run `klein-search index` to rebuild)"
     print(model_line)
     print(f"chunks   {st['chunk_tokens']} tokens, overlap {st['overlap_tokens']}")
+    print(_service_line(st["service"], inside=service is not None))
     if not st["folders"]:
         print("folders  none (add one with `klein-search add PATH`)")
     for f in st["folders"]:
@@ -311,12 +369,17 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_files(args) -> int:
-    ctx = _context(args)
+def file_rows(ctx, *, skipped: bool = False) -> list[dict]:
+    """The `files` rows (`files --json`, `GET /files`)."""
     store = ctx.reader_store()
     rows = store.list_files() if store is not None else []
-    if args.skipped:
+    if skipped:
         rows = [r for r in rows if r["status"] != "indexed"]
+    return rows
+
+
+def cmd_files(args) -> int:
+    rows = file_rows(_context(args), skipped=args.skipped)
     if args.json:
         _print_json(rows)
         return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from klein_app.errors import UserError
-from klein_app.modelcard import check_dim, model_evaluation
 
 
 def register(subparsers) -> None:
@@ -55,35 +54,50 @@ def _load(path: str | None):
     return klein_model.load(path)  # a ModelLoadError is translated by the CLI
 
 
-def cmd_embed(args) -> int:
+def embed_payload(model, texts: list[str], dim: int | None) -> dict:
+    """What `embed --json` and `POST /embed` answer: each text's vector and its nearest other text."""
     import numpy as np
 
-    check_dim(args.model, args.dim)  # from the model card, before torch loads
-    model = _load(args.model)
-    vectors = model.encode(args.texts, dim=args.dim)
+    from klein_app.errors import UsageError
+
+    try:
+        vectors = model.encode(texts, dim=dim)
+    except ValueError as exc:  # a --dim the model does not have
+        raise UsageError(str(exc)) from exc
     sims = vectors @ vectors.T
     np.fill_diagonal(sims, -np.inf)
     rows = []
-    for i, text in enumerate(args.texts):
-        j = int(np.argmax(sims[i])) if len(args.texts) > 1 else None
+    for i, text in enumerate(texts):
+        j = int(np.argmax(sims[i])) if len(texts) > 1 else None
         rows.append({
             "text": text,
             "dim": int(vectors.shape[1]),
-            "nearest": args.texts[j] if j is not None else None,
+            "nearest": texts[j] if j is not None else None,
             "similarity": float(sims[i, j]) if j is not None else None,
             "vector": vectors[i].round(6).tolist(),
         })
+    return {"model": model.name, "fingerprint": model.fingerprint, "results": rows}
+
+
+def cmd_embed(args) -> int:
+    from klein_app.modelcard import check_dim  # imports klein_model, hence numpy: not at start-up
+
+    check_dim(args.model, args.dim)  # from the model card, before torch loads
+    model = _load(args.model)
+    payload = embed_payload(model, args.texts, args.dim)
     if args.json:
-        print(json.dumps({"model": model.name, "fingerprint": model.fingerprint, "results": rows}, ensure_ascii=False))
+        print(json.dumps(payload, ensure_ascii=False))
         return 0
     print(f"model {model.name} ({model.dim} dims, {model.precision})")
-    for row in rows:
+    for row in payload["results"]:
         near = f"nearest: {row['nearest']!r} (cos {row['similarity']:.3f})" if row["nearest"] is not None else ""
         print(f"[{row['dim']}] {row['text']!r}  {near}")
     return 0
 
 
 def cmd_model(args) -> int:
+    from klein_app.modelcard import model_evaluation
+
     model = _load(args.model)
     info = {
         "name": model.name,

@@ -34,9 +34,10 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_similar)
 
-    p = subparsers.add_parser("dupes", help="exact and near-duplicate files or passages")
-    p.add_argument("--threshold", type=float, default=0.92, metavar="COS",
-                   help="cosine similarity for near-duplicates (default 0.92; 1.0: identical files only)")
+    p = subparsers.add_parser("dupes", help="files (or passages) that share most of their text")
+    p.add_argument("--threshold", default=None, metavar="SHARE",
+                   help="share of a file's text that must also be in the other, 0-1 or a percentage "
+                        "(default 0.8, i.e. 80%%; 1.0: identical files only); each file must share at least half")
     p.add_argument("--level", choices=("file", "chunk"), default="file",
                    help="whole files (default) or passages copied between files")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -51,11 +52,18 @@ def register(subparsers) -> None:
 
 # --- plumbing --------------------------------------------------------------------------------------
 
-def _reader_store(args):
-    """The store queries read (no model loaded), or None when nothing was ever indexed."""
+def _context(args):
+    """The service's warm context when the command runs inside it (klein_app/server/forward.py), else a new one."""
+    if getattr(args, "context", None) is not None:
+        return args.context
     from klein_app.context import open_context
 
-    return open_context(args.db).reader_store()
+    return open_context(args.db)
+
+
+def _reader_store(args):
+    """The store queries read (no model loaded), or None when nothing was ever indexed."""
+    return _context(args).reader_store()
 
 
 def _print_json(payload) -> None:
@@ -70,7 +78,6 @@ def _fmt_time(ts: float) -> str:
 
 
 def cmd_search(args) -> int:
-    from klein_app.context import open_context
     from klein_app.queries.filters import build_filters
     from klein_app.queries.search import check_query
 
@@ -89,11 +96,10 @@ def cmd_search(args) -> int:
     else:
         queries = None
         check_query(" ".join(args.query), args.mode)
-    ctx = open_context(args.db)
-    model, store = ctx.model, ctx.store
+    ctx = _context(args)
     if queries is not None:
-        return _search_batch(args, store, model, queries)
-    return _search_one(args, store, model, " ".join(args.query))
+        return _search_batch(args, ctx, queries)
+    return _search_one(args, ctx, " ".join(args.query))
 
 
 def _read_queries(name: str) -> list[str]:
@@ -110,38 +116,69 @@ def _read_queries(name: str) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
-def _run_search(args, store, model, query: str):
+def run_search(ctx, query: str, *, k: int = 10, mode: str = DEFAULT_MODE, path: str | None = None,
+               ext: str | None = None, since: str | None = None):
+    """One search of the store queries read, the query embedded by the context's query encoder (numpy, no
+    torch): `search` here, `GET /search` in the service."""
     from klein_app.queries import search
+    from klein_app.queries.errors import NOTHING_INDEXED, EmptyIndexError
 
-    return search(store, model, query, k=args.k, mode=args.mode, path_glob=args.path, exts=args.ext, since=args.since)
+    store = ctx.reader_store()
+    if store is None:
+        raise EmptyIndexError(NOTHING_INDEXED)
+    model = None if mode == "text" else ctx.query_encoder()
+    return search(store, model, query, k=k, mode=mode, path_glob=path, exts=ext, since=since)
 
 
-def _search_one(args, store, model, query: str) -> int:
-    results = _run_search(args, store, model, query)
+def batch_record(ctx, query: str, **options) -> dict:
+    """One line of `search --queries --json`, one item of `POST /search`: a bad query gets an error, not a stop."""
+    return _batch_record(query, *_batch_search(ctx, query, options))
+
+
+def _batch_search(ctx, query: str, options: dict):
+    from klein_app.queries.errors import EmptyQueryError
+
+    try:
+        return run_search(ctx, query, **options), None
+    except EmptyQueryError as exc:  # one bad line must not stop a batch
+        return [], str(exc)
+
+
+def search_record(query: str, results) -> dict:
+    """The --json form of one query's answer: `search --json`, each line of `--queries`, `GET /search`."""
+    from klein_app.queries.results import no_good_match
+
+    return {"query": query, "no_good_match": no_good_match(results), "results": [r.to_json() for r in results]}
+
+
+def _batch_record(query: str, results, error: str | None) -> dict:
+    record = search_record(query, results)
+    if error:
+        record["error"] = error
+    return record
+
+
+def _options(args) -> dict:
+    return {"k": args.k, "mode": args.mode, "path": args.path, "ext": args.ext, "since": args.since}
+
+
+def _search_one(args, ctx, query: str) -> int:
+    results = run_search(ctx, query, **_options(args))
     if args.json:
-        _print_json([r.to_json() for r in results])
+        _print_json(search_record(query, results))
         return 0
     if not results:
-        print(_no_results_message(args, store), file=sys.stderr)
+        print(_no_results_message(args, ctx.reader_store()), file=sys.stderr)
         return 0
     _print_results(results)
     return 0
 
 
-def _search_batch(args, store, model, queries: list[str]) -> int:
-    from klein_app.queries.errors import EmptyQueryError
-
+def _search_batch(args, ctx, queries: list[str]) -> int:
     for query in queries:
-        try:
-            results = _run_search(args, store, model, query)
-            error = None
-        except EmptyQueryError as exc:  # one bad line must not stop a batch
-            results, error = [], str(exc)
+        results, error = _batch_search(ctx, query, _options(args))
         if args.json:
-            record = {"query": query, "results": [r.to_json() for r in results]}
-            if error:
-                record["error"] = error
-            _print_json(record)
+            _print_json(_batch_record(query, results, error))
             sys.stdout.flush()
         else:
             print(f"## {query}")
@@ -153,9 +190,14 @@ def _search_batch(args, store, model, queries: list[str]) -> int:
 
 
 def _print_results(results) -> None:
+    from klein_app.queries.results import no_good_match
+
+    if no_good_match(results):
+        print("no good match: nothing is close to the query; the nearest files follow")
     for rank, r in enumerate(results, start=1):
         more = f"  (+{r.other_hits} more in file)" if r.other_hits else ""
-        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{more}")
+        weak = "  (weak)" if r.weak else ""
+        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{weak}{more}")
         print(f"    {r.snippet.marked()}")
 
 
@@ -194,15 +236,27 @@ def cmd_similar(args) -> int:
 # --- dupes -----------------------------------------------------------------------------------------
 
 
+def _share(value: str) -> float:
+    """A share of text: 0.9, or 90%."""
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise UsageError(f"--threshold is a share of text, e.g. 0.9 or 90%, not {value!r}") from None
+    if not 0.0 < share <= 1.0:
+        raise UsageError(f"--threshold is a share of text in (0, 1] (or 1-100%), not {value}")
+    return share
+
+
 def cmd_dupes(args) -> int:
     from klein_app.queries import duplicates
+    from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
 
-    if not 0.0 < args.threshold <= 1.0:
-        raise UsageError("--threshold must be a cosine similarity in (0, 1]")
+    threshold = DEFAULT_DUPLICATE_SHARE if args.threshold is None else _share(args.threshold)
     store = _reader_store(args)
     if store is None:
         return _nothing(args)
-    groups = duplicates(store, threshold=args.threshold, level=args.level)
+    groups = duplicates(store, threshold=threshold, level=args.level)
     if args.json:
         _print_json([g.to_json() for g in groups])
         return 0
@@ -211,12 +265,13 @@ def cmd_dupes(args) -> int:
         return 0
     total = sum(g.wasted_bytes for g in groups)
     print(f"{plural(len(groups), 'group')}, {human_bytes(total)} in redundant copies")
+    print("(after each member: the share of its text found in the first, and of the first's text found in it)")
     for g in groups:
         what = plural(len(g.items), "passage" if g.level == "chunk" else "file")
-        print(f"\n{g.kind:5s}  {what}, similarity {g.similarity:.3f}, {human_bytes(g.wasted_bytes)} redundant")
+        print(f"\n{what}: {g.description}; {human_bytes(g.wasted_bytes)} redundant")
         for item in g.items:
             where = f":{item.start_line}-{item.end_line}" if item.chunk_index is not None else ""
-            print(f"  {item.path}{where}  ({human_bytes(item.size)}, {_fmt_time(item.mtime)})")
+            print(f"  {item.shares_note:<16} {item.path}{where}  ({human_bytes(item.size)}, {_fmt_time(item.mtime)})")
     return 0
 
 

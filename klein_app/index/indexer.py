@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from klein_app.index.folders import watched_roots
 from klein_app.index.memory import trim_heap
-from klein_app.index.prepare import Budget, Prepared, file_row, prepare_file, weight
+from klein_app.index.prepare import Budget, Prepared, file_row, outcome_stands, prepare_file, weight
 from klein_app.index.progress import ProgressEvent, RateMeter, Throttle
 from klein_app.pathutil import is_under
 from klein_app.sources.walk import Entry, Visited, Walker
@@ -118,7 +118,7 @@ class _Run:
             elif (
                 old is not None
                 and not rechunk
-                and old["status"] in ("indexed", "skipped")
+                and outcome_stands(old)
                 and old["size"] == entry.size
                 and old["mtime"] == entry.mtime
             ):
@@ -393,11 +393,10 @@ class _Run:
         return filled
 
     def _flush(self, ready: list, known: set) -> None:
-        import numpy as np
-        import pyarrow as pa
+        from klein_app.index.lock import check_held
+        from klein_app.index.store import chunk_rows_table
 
-        from klein_app.index.store import chunks_schema
-
+        check_held(self.ctx)
         self._event("write")
         file_rows, chunk_rows, vectors = [], [], []
         for item in ready:
@@ -416,18 +415,8 @@ class _Run:
                     self.report.skipped += 1
         table = None
         if chunk_rows:
-            dim = self.store.dim
-            flat = np.ascontiguousarray(np.stack(vectors).astype(np.float32, copy=False)).reshape(-1)
-            cols = {name: [r[name] for r in chunk_rows] for name in chunk_rows[0]}
-            schema = chunks_schema(dim)
-            arrays = []
-            for f in schema:
-                if f.name == "vector":
-                    arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), dim))
-                else:
-                    arrays.append(pa.array(cols[f.name], f.type))
-            table = pa.Table.from_arrays(arrays, schema=schema)
-            known.update(cols["chunk_hash"])
+            table = chunk_rows_table(chunk_rows, vectors, self.store.dim)
+            known.update(table.column("chunk_hash").to_pylist())
         self.store.write_files(file_rows, table)
         self.wrote = True
         self.flushes += 1

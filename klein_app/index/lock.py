@@ -6,10 +6,13 @@ Public API:
     WriterState        per-context lock state; `ctx.writer_state` holds one
     hold_index(ctx)    context manager that only claims the index for this process (the watcher
                        holds it for its lifetime so a second `index` fails fast and clearly)
+    check_held(ctx)    raises IndexBusy when this process's lease on object storage was lost (a no-op
+                       for the local flock, which cannot be lost); writers call it before each commit
     IndexBusy          its message names the other process
 
 The file lock is an flock on data_dir/index/writer.lock, so the kernel drops it when the holder
-dies (kill -9 included) and no stale lock ever needs clearing by hand.
+dies (kill -9 included) and no stale lock ever needs clearing by hand. An index in object storage
+uses a lease object at the same key instead (klein_app/index/object_lock.py).
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 from klein_app.errors import UserError
+from klein_app.location import ObjectPath, as_path
 
 LOCK_NAME = "writer.lock"
 
@@ -52,7 +55,7 @@ def hold_index(ctx):
     state = _state(ctx)
     with state.guard:
         if state.depth == 0:
-            state.fh = _acquire(Path(ctx.paths.data_dir) / "index" / LOCK_NAME)
+            state.fh = _acquire(as_path(ctx.paths.data_dir) / "index" / LOCK_NAME)
         state.depth += 1
     try:
         yield
@@ -64,7 +67,22 @@ def hold_index(ctx):
                 state.fh = None
 
 
-def _acquire(path: Path):
+def check_held(ctx) -> None:
+    from klein_app.index.object_lock import ObjectLease
+
+    fh = _state(ctx).fh
+    if isinstance(fh, ObjectLease) and fh.lost:
+        raise IndexBusy(_LOST)
+
+
+_LOST = "another writer took over the index's lease while this one was writing; run `index` again"
+
+
+def _acquire(path):
+    if isinstance(path, ObjectPath):
+        from klein_app.index.object_lock import ObjectLease
+
+        return ObjectLease.acquire(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(path, "a+", encoding="utf-8")
     try:
@@ -89,6 +107,14 @@ def _acquire(path: Path):
 
 
 def _release(fh) -> None:
+    from klein_app.index.object_lock import ObjectLease
+
+    if isinstance(fh, ObjectLease):
+        lost = fh.lost
+        fh.release()
+        if lost:
+            raise IndexBusy(_LOST)
+        return
     try:
         import fcntl
 

@@ -4,6 +4,9 @@ Public API (used by indexer.py):
     prepare_file(entry, old_row, settings, model, rechunk) -> Prepared
         reads the bytes once, hashes them, decides "same" (content unchanged), "skipped", "error",
         "gone" or "indexed" (rows to embed); never raises for a bad file
+    outcome_stands(old_row) -> bool   whether an unchanged file's last outcome holds (else it is read again)
+    read_file(...) and chunk_file(...)   its two halves, for engines that hash in one process and
+        chunk in another (klein_app/index/ray_engine.py)
     Prepared       a file on its way through the pipeline
     file_row(...)  a `files` table row
     chunk_hash(text) -> str
@@ -30,7 +33,7 @@ def chunk_hash(text: str) -> str:
 @dataclass
 class Prepared:
     entry: Entry
-    status: str  # "indexed", "same" (content unchanged), "skipped", "error", "gone"
+    status: str  # "indexed", "same" (content unchanged), "skipped", "error", "gone"; "read" in between
     reason: str = ""
     sha: str = ""
     size: int = 0
@@ -41,27 +44,39 @@ class Prepared:
 
 
 def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool) -> Prepared:
-    from klein_app.sources.readers import ReadError, read_document
+    item, data = read_file(entry, old, settings, rechunk)
+    return item if data is None else chunk_file(item, data, settings, model)
 
+
+def read_file(entry: Entry, old: dict | None, settings, rechunk: bool) -> tuple[Prepared, bytes | None]:
+    """Read and hash a file. With bytes, it needs chunking (status "read"); else the Prepared is final."""
     cap = settings.max_file_bytes
     try:
         with open(entry.path, "rb") as fh:
             data = fh.read(cap + 1)
     except FileNotFoundError:
-        return Prepared(entry, "gone")
+        return Prepared(entry, "gone"), None
     except PermissionError:
-        return Prepared(entry, "skipped", "permission denied")
+        return Prepared(entry, "skipped", "permission denied"), None
     except IsADirectoryError:
-        return Prepared(entry, "gone")
+        return Prepared(entry, "gone"), None
     except OSError as exc:
-        return Prepared(entry, "error", f"cannot read ({exc.strerror or exc})")
+        return Prepared(entry, "error", f"cannot read ({exc.strerror or exc})"), None
     if len(data) > cap:
-        return Prepared(entry, "skipped", f"larger than {settings.max_file_mb:g} MB", size=len(data))
+        return Prepared(entry, "skipped", f"larger than {settings.max_file_mb:g} MB", size=len(data)), None
     sha = hashlib.sha256(data).hexdigest()
-    if old is not None and old["sha256"] == sha and old["status"] in ("indexed", "skipped") and not rechunk:
-        return Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old)
+    if old is not None and old["sha256"] == sha and not rechunk and outcome_stands(old):
+        return Prepared(entry, "same", old["skip_reason"], sha=sha, size=len(data), old=old), None
+    return Prepared(entry, "read", sha=sha, size=len(data)), data
+
+
+def chunk_file(item: Prepared, data: bytes, settings, model) -> Prepared:
+    """Decode and chunk what read_file() returned: chunk rows waiting for vectors, or why there are none."""
+    from klein_app.sources.readers import ReadError, read_document
+
+    entry, sha = item.entry, item.sha
     try:
-        doc = read_document(entry.path, data)
+        doc = read_document(entry.path, data, max_unpacked=settings.max_file_bytes)
         chunks = model.chunk(doc.text, settings.chunk_tokens, settings.overlap_tokens)
     except ReadError as exc:
         return Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))
@@ -87,6 +102,15 @@ def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool)
             }
         )
     return Prepared(entry, "indexed", sha=sha, size=len(data), rows=rows, vectors=[None] * len(rows))
+
+
+def outcome_stands(old: dict) -> bool:
+    """Whether an unchanged file's old outcome stands. A skip by file type is retried: a newer version may
+    read the type (".gz", ".epub" and ".odt" were once skipped as binary), and the check costs nothing."""
+    if old["status"] == "indexed":
+        return True
+    return old["status"] == "skipped" and not (old["skip_reason"] or "").startswith("binary file (.")
+
 
 def weight(item: Prepared) -> int:
     return max(1, len(item.rows))

@@ -10,6 +10,7 @@ Public API:
     store.file_chunks(path, with_vectors=False) -> list[dict]   a file's chunks by chunk_index
     store.count_chunks(), store.count_files(), store.disk_bytes()
     store.ensure_fts_index(), store.optimize()
+    chunk_rows_table(rows, vectors, dim) -> pyarrow.Table    chunk rows and their vectors, as written
     store.fingerprint, store.dim, store.path
     active_generation(data_dir) -> dict | None, set_active(data_dir, store, model_spec)
     set_aside(data_dir, dim, fingerprint) -> Path | None   moves a broken generation aside
@@ -26,13 +27,13 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from klein_app.errors import UserError
 from klein_app.humanize import one_line
+from klein_app.location import ObjectPath, as_path, remove_tree, tree_bytes, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,22 @@ def chunks_schema(dim: int):
     )
 
 
+def chunk_rows_table(rows: list[dict], vectors: list, dim: int):
+    """The chunks table's rows as Arrow: `rows` hold every column but `vector`, `vectors` one array per row."""
+    import numpy as np
+    import pyarrow as pa
+
+    flat = np.ascontiguousarray(np.stack(vectors).astype(np.float32, copy=False)).reshape(-1)
+    schema = chunks_schema(dim)
+    arrays = []
+    for f in schema:
+        if f.name == "vector":
+            arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), dim))
+        else:
+            arrays.append(pa.array([r[f.name] for r in rows], f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def sql_str(s: str) -> str:
     """A SQL string literal for LanceDB filters (quotes doubled)."""
     return "'" + s.replace("'", "''") + "'"
@@ -106,7 +123,7 @@ def generation_name(fingerprint: str, dim: int) -> str:
 def active_generation(data_dir: Path) -> dict | None:
     """The generation queries should use: {generation, fingerprint, dim, model, model_name}."""
     try:
-        return json.loads((Path(data_dir) / INDEX_DIR / ACTIVE_FILE).read_text(encoding="utf-8"))
+        return json.loads((as_path(data_dir) / INDEX_DIR / ACTIVE_FILE).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return None
 
@@ -121,30 +138,29 @@ def set_active(data_dir: Path, store: Store, model_spec: str | None, model_name:
         "model_name": model_name,
         "activated_at": time.time(),
     }
-    index_dir = Path(data_dir) / INDEX_DIR
-    tmp = index_dir / (ACTIVE_FILE + ".tmp")
-    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(tmp, index_dir / ACTIVE_FILE)
+    write_atomic(as_path(data_dir) / INDEX_DIR / ACTIVE_FILE, json.dumps(record, indent=1))
 
 
 def drop_generations(data_dir: Path, keep: str) -> list[str]:
     """Delete every generation folder except `keep`; returns the names dropped."""
-    index_dir = Path(data_dir) / INDEX_DIR
+    index_dir = as_path(data_dir) / INDEX_DIR
     dropped = []
     if not index_dir.is_dir():
         return dropped
     for child in index_dir.iterdir():
         if child.is_dir() and child.name.startswith("g-") and child.name != keep:
-            shutil.rmtree(child, ignore_errors=True)
+            remove_tree(child)
             dropped.append(child.name)
     return dropped
 
 
 def set_aside(data_dir: Path, dim: int, fingerprint: str) -> Path | None:
     """Move an unreadable generation out of the way (kept for inspection, never deleted)."""
-    path = Path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
+    path = as_path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
     if not path.exists():
         return None
+    if isinstance(path, ObjectPath):
+        raise StoreError(f"the index at {path} cannot be read; delete that prefix, then index again")
     target = path.with_name(f"broken-{path.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     os.replace(path, target)
     return target
@@ -162,9 +178,10 @@ class Store:
 
     @classmethod
     def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> Store:
-        import lancedb
+        from klein_app.index.lancedb_loader import import_lancedb
 
-        path = Path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
+        lancedb = import_lancedb()
+        path = as_path(data_dir) / INDEX_DIR / generation_name(fingerprint, dim)
         if not path.exists() and not create:
             raise StoreError(f"no index for this model at {path}")
         try:
@@ -205,7 +222,7 @@ class Store:
     @classmethod
     def open_active(cls, data_dir: Path | str) -> Store | None:
         """The generation queries use, opened without loading the model (for status, files)."""
-        active = active_generation(Path(data_dir))
+        active = active_generation(data_dir)
         if active is None:
             return None
         return cls.open(data_dir, int(active["dim"]), str(active["fingerprint"]), create=False)
@@ -248,9 +265,7 @@ class Store:
     def update_meta(self, **fields) -> None:
         meta = self.read_meta()
         meta.update(fields)
-        tmp = self.path / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path / META_FILE)
+        write_atomic(self.path / META_FILE, json.dumps(meta, indent=1))
 
     def file_chunks(self, path: str, with_vectors: bool = False) -> list[dict]:
         q = self.chunks_table.search().where(f"path = {sql_str(path)}").limit(None)
@@ -293,14 +308,7 @@ class Store:
         return self.files_table.count_rows(f"status = {sql_str(status)}" if status else None)
 
     def disk_bytes(self) -> int:
-        total = 0
-        for root, _dirs, names in os.walk(self.path):
-            for n in names:
-                try:
-                    total += os.lstat(os.path.join(root, n)).st_size
-                except OSError:
-                    pass
-        return total
+        return tree_bytes(self.path)
 
     # --- writing (one writer) ------------------------------------------------------------
 

@@ -1,41 +1,59 @@
-"""Duplicates: exact copies (same content hash) and near-duplicates (file or passage vectors above a cosine
-threshold), grouped by connected components.
+"""Duplicates: files (or passages) that share most of their wording, grouped around a representative.
 
-File level: files with the same sha256 are one content; contents whose file vectors are within the threshold
-are linked, and each connected component becomes a group listing every file of its contents. A group is
-"exact" when all its files share one hash, "near" otherwise. Each file is in at most one group.
-Chunk level: passages (chunks) of different files, linked the same way; a file's exact copies are skipped
-there, since the file level already reports them.
+What counts is text, not meaning: two files are near-duplicates when, measured by word shingles
+(shingles.py), at least `threshold` of one file's text is also in the other and at least PARTIAL_MIN of each
+is shared. Release notes of successive versions, per-command pages or licences of different kinds are about
+the same things in different words, so they share little text and form no group; an edited, reformatted,
+truncated or extended copy, or the same text converted to Markdown, HTML, PDF or DOCX, shares most of it.
+
+Each file's text is the text of its chunks in the index, so converted formats compare by their words. Files
+with fewer than MIN_WORDS words are too short to judge by shared wording and are reported only when identical
+(same bytes).
+
+No chaining: every member of a group is itself a near-duplicate of the group's first item, its
+representative (the file linked to most others, then the longest); A~B and B~C never put A and C together
+unless C is close to the same representative. Each item says how much of it is in the representative and how
+much of the representative is in it; the group's kind is "identical" (same bytes), "near-identical" (every
+member shares at least `threshold` both ways) or "partial" (some member holds, or is held in, the other only
+in part).
+
+Passage level (`level="chunk"`): the same rules over passages (chunks) of different files, for text copied
+between otherwise different files; a file's exact copies are skipped there, since the file level reports them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
-from klein_app.queries.components import connected_components
 from klein_app.queries.errors import BadParameterError
-from klein_app.queries.neighbours import normalise_rows, similar_pairs
-from klein_app.queries.results import DuplicateGroup, DuplicateItem
-from klein_app.queries.vectors import FILE_VECTOR_COLUMNS, file_means, read_chunks, vector_matrix
+from klein_app.queries.results import (
+    DEFAULT_DUPLICATE_SHARE,
+    DuplicateGroup,
+    DuplicateItem,
+    DuplicateKind,
+    DuplicateRelation,
+)
+from klein_app.queries.shingles import candidate_pairs, shares, shingles, union, words
+from klein_app.queries.vectors import read_chunks
 
-DEFAULT_THRESHOLD = 0.92
+DEFAULT_THRESHOLD = DEFAULT_DUPLICATE_SHARE
+# Each file of a pair must share at least this much: a short note quoted whole inside a long manual is not a
+# copy of the manual.
+PARTIAL_MIN = 0.5
+MIN_WORDS = 50
 # Short chunks ("}", "---", a heading) are alike everywhere; passages need some substance.
 MIN_PASSAGE_CHARS = 80
-
 
 def duplicates(
     store, *, threshold: float = DEFAULT_THRESHOLD, level: Literal["file", "chunk"] = "file"
 ) -> list[DuplicateGroup]:
-    """Duplicate groups, most wasted bytes first. A threshold of 1.0 means identical content only (a hash
-    match, no vectors read): two different texts can still reach cosine 1.0 in float32."""
+    """Duplicate groups, most wasted bytes first. `threshold` is the share of a file's text (0-1] that must
+    also be in the other; 1.0 means identical files only."""
     if not 0.0 < threshold <= 1.0:
-        raise BadParameterError("--threshold must be a cosine similarity in (0, 1]")
-    if level == "file" and threshold >= 1.0:
-        groups = exact_file_duplicates(store)
-    elif level == "file":
+        raise BadParameterError("--threshold must be a share of text in (0, 1]")
+    if level == "file":
         groups = file_duplicates(store, threshold)
     elif level == "chunk":
         groups = passage_duplicates(store, threshold)
@@ -49,7 +67,83 @@ def group_order(group: DuplicateGroup) -> tuple:
     return (-group.wasted_bytes, -len(group.items), group.items[0].path if group.items else "")
 
 
-def _indexed_by_sha(store) -> dict[str, list[dict]]:
+# --- linking and grouping (shared by both levels) ----------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    """One content to compare: a file's distinct bytes, or a distinct passage."""
+
+    members: list[dict]  # the rows (files or chunks) carrying this content, sorted by path
+    shingles: set[int]
+    n_words: int
+
+
+def _relation(share_a: float, share_b: float, threshold: float) -> DuplicateRelation | None:
+    if min(share_a, share_b) >= threshold:
+        return "near-identical"
+    if max(share_a, share_b) >= threshold and min(share_a, share_b) >= PARTIAL_MIN:
+        return "partial"
+    return None
+
+
+def _links(units: list[_Unit], threshold: float, allowed=None) -> dict[int, dict[int, tuple[float, float, DuplicateRelation]]]:
+    """For each unit, its near-duplicate units: j -> (share of i in j, share of j in i, relation)."""
+    eligible = [i for i, u in enumerate(units) if u.n_words >= MIN_WORDS]
+    sets = [units[i].shingles for i in eligible]
+    veto = None if allowed is None else (lambda a, b: allowed(eligible[a], eligible[b]))
+    links: dict[int, dict[int, tuple[float, float, DuplicateRelation]]] = defaultdict(dict)
+    if threshold >= 1.0:
+        return links
+    for a, b in candidate_pairs(sets, min(threshold, 1.0), veto):
+        i, j = eligible[a], eligible[b]
+        share_i, share_j = shares(units[i].shingles, units[j].shingles)
+        relation = _relation(share_i, share_j, threshold)
+        if relation:
+            links[i][j] = (share_i, share_j, relation)
+            links[j][i] = (share_j, share_i, relation)
+    return links
+
+
+def _groups(units: list[_Unit], links, level: str, make_item) -> list[DuplicateGroup]:
+    """Stars around representatives: the unit with most links (then most words) takes its unassigned
+    neighbours; repeated until no links are left. Units with several identical members are groups alone."""
+    order = sorted(range(len(units)), key=lambda i: (-len(links.get(i, {})), -units[i].n_words, units[i].members[0]["path"]))
+    assigned: set[int] = set()
+    groups = []
+    for rep in order:
+        if rep in assigned:
+            continue
+        partners = sorted(
+            (j for j in links.get(rep, {}) if j not in assigned),
+            key=lambda j: (-min(links[rep][j][:2]), units[j].members[0]["path"]),
+        )
+        if not partners and len(units[rep].members) < 2:
+            continue
+        assigned.add(rep)
+        assigned.update(partners)
+        rep_rows = units[rep].members
+        items = [make_item(rep_rows[0], "representative", 1.0, 1.0)]
+        items += [make_item(row, "identical", 1.0, 1.0) for row in rep_rows[1:]]
+        for j in partners:
+            rep_in_j, j_in_rep, relation = links[rep][j]
+            items += [make_item(row, relation, j_in_rep, rep_in_j) for row in units[j].members]
+        groups.append(_group(level, items))
+    return groups
+
+
+def _group(level: str, items: list[DuplicateItem]) -> DuplicateGroup:
+    relations = {item.relation for item in items[1:]}
+    kind: DuplicateKind = "partial" if "partial" in relations else "near-identical" if "near-identical" in relations else "identical"
+    return DuplicateGroup(
+        kind=kind, level=level, items=items, shared=min((min(i.share, i.rep_share) for i in items[1:]), default=1.0)
+    )
+
+
+# --- file level --------------------------------------------------------------------------------------
+
+
+def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
     files = (
         store.files_table.search()
         .where("status = 'indexed'")
@@ -58,122 +152,89 @@ def _indexed_by_sha(store) -> dict[str, list[dict]]:
         .to_arrow()
         .to_pylist()
     )
-    files = [f for f in files if f["sha256"] and (f["size"] or 0) > 0]
     by_sha: dict[str, list[dict]] = defaultdict(list)
     for f in sorted(files, key=lambda f: f["path"]):
-        by_sha[f["sha256"]].append(f)
-    return by_sha
+        if f["sha256"] and (f["size"] or 0) > 0:
+            by_sha[f["sha256"]].append(f)
+    if threshold >= 1.0:
+        texts: dict[str, list[str]] = {}
+    else:
+        texts = _chunk_texts(store)
+    units = []
+    for members in sorted(by_sha.values(), key=lambda m: m[0]["path"]):
+        chunk_texts = texts.get(members[0]["path"], [])
+        chunk_words = [words(t) for t in chunk_texts]
+        units.append(_Unit(members, union(shingles(w) for w in chunk_words), _distinct_words(chunk_words)))
+    return _groups(units, _links(units, threshold), "file", _file_item)
 
 
-def exact_file_duplicates(store) -> list[DuplicateGroup]:
-    return [
-        _group("exact", "file", [_file_item(m) for m in members], 1.0)
-        for members in _indexed_by_sha(store).values()
-        if len(members) > 1
-    ]
+def _chunk_texts(store) -> dict[str, list[str]]:
+    table = read_chunks(store, ["path", "chunk_index", "text"])
+    rows = sorted(zip(table.column("path").to_pylist(), table.column("chunk_index").to_pylist(), table.column("text").to_pylist()))
+    out: dict[str, list[str]] = defaultdict(list)
+    for path, _index, text in rows:
+        out[path].append(text)
+    return out
 
 
-def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
-    by_sha = _indexed_by_sha(store)
-    vec_paths, vec_matrix, _ = file_means(read_chunks(store, FILE_VECTOR_COLUMNS))
-    row_of = {p: i for i, p in enumerate(vec_paths)}
-    # One vector per content: the first of its files that has chunks.
-    shas, rows = [], []
-    for sha, members in sorted(by_sha.items()):
-        row = next((row_of[m["path"]] for m in members if m["path"] in row_of), None)
-        if row is not None:
-            shas.append(sha)
-            rows.append(row)
-    content_vectors = vec_matrix[rows] if rows else np.zeros((0, vec_matrix.shape[1]), np.float32)
+def _distinct_words(chunk_words: list[list[str]]) -> int:
+    """Words of a file without the overlap chunks repeat (an upper bound is fine: it only gates short files)."""
+    return sum(len(w) for w in chunk_words)
 
-    groups: list[DuplicateGroup] = []
-    grouped: set[str] = set()
-    pairs = [(a, b) for a, b, _ in similar_pairs(content_vectors, threshold)]
-    for component in connected_components(len(shas), pairs):
-        members = sorted((m for c in component for m in by_sha[shas[c]]), key=lambda m: m["path"])
-        grouped.update(shas[c] for c in component)
-        groups.append(
-            _group("near", "file", [_file_item(m) for m in members], _min_similarity(content_vectors[component]))
-        )
-    for sha, members in by_sha.items():
-        if len(members) > 1 and sha not in grouped:
-            groups.append(_group("exact", "file", [_file_item(m) for m in members], 1.0))
-    return groups
+
+def _file_item(row: dict, relation: DuplicateRelation, share: float, rep_share: float) -> DuplicateItem:
+    return DuplicateItem(
+        path=row["path"], size=int(row["size"] or 0), mtime=float(row["mtime"] or 0.0),
+        relation=relation, share=share, rep_share=rep_share,
+    )
+
+
+# --- passage level -----------------------------------------------------------------------------------
 
 
 def passage_duplicates(store, threshold: float) -> list[DuplicateGroup]:
-    table = read_chunks(
-        store, ["path", "chunk_index", "start_line", "end_line", "text", "vector", "chunk_hash", "file_sha256"]
-    )
+    table = read_chunks(store, ["path", "chunk_index", "start_line", "end_line", "text", "chunk_hash", "file_sha256"])
     meta = {f["path"]: f for f in store.files_table.search().select(["path", "mtime"]).limit(None).to_arrow().to_pylist()}
-    rows = table.drop_columns(["vector"]).to_pylist()
-    vectors = vector_matrix(table)
-
+    rows = sorted(table.to_pylist(), key=lambda r: (r["path"], r["chunk_index"]))
     # Exact copies of whole files would match passage by passage: keep one file per content.
     first_path_of_sha: dict[str, str] = {}
-    for r in sorted(rows, key=lambda r: r["path"]):
+    for r in rows:
         first_path_of_sha.setdefault(r["file_sha256"], r["path"])
-    keep = [
-        i
-        for i, r in enumerate(rows)
-        if first_path_of_sha[r["file_sha256"]] == r["path"] and len("".join(r["text"].split())) >= MIN_PASSAGE_CHARS
-    ]
-    # Identical passages share one vector: one node per chunk hash, remembering every occurrence.
-    occurrences: dict[str, list[int]] = defaultdict(list)
-    for i in sorted(keep, key=lambda i: (rows[i]["path"], rows[i]["chunk_index"])):
-        occurrences[rows[i]["chunk_hash"]].append(i)
-    hashes = sorted(occurrences)
-    node_rows = [occurrences[h][0] for h in hashes]
-    node_vectors = normalise_rows(vectors[node_rows]) if node_rows else np.zeros((0, vectors.shape[1]), np.float32)
-    path_ids = {p: n for n, p in enumerate(sorted({r["path"] for r in rows}))}
-    node_files = np.array([path_ids[rows[r]["path"]] for r in node_rows], dtype=np.int64)
+    by_hash: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if first_path_of_sha[r["file_sha256"]] == r["path"] and len("".join(r["text"].split())) >= MIN_PASSAGE_CHARS:
+            by_hash[r["chunk_hash"]].append(r)
+    units = []
+    for members in sorted(by_hash.values(), key=lambda m: (m[0]["path"], m[0]["chunk_index"])):
+        ws = words(members[0]["text"])
+        # a passage repeated within one file is not a copy between files
+        seen, distinct = set(), []
+        for m in members:
+            if m["path"] not in seen:
+                seen.add(m["path"])
+                distinct.append(m)
+        units.append(_Unit(distinct, shingles(ws), max(len(ws), MIN_WORDS)))
+    unit_paths = [{m["path"] for m in u.members} for u in units]
 
-    def different_files(i, j):
-        return node_files[i] != node_files[j]
+    def other_files(i: int, j: int) -> bool:
+        return not (unit_paths[i] & unit_paths[j])
 
-    pairs = [(a, b) for a, b, _ in similar_pairs(node_vectors, threshold, allowed=different_files)]
-    components = connected_components(len(hashes), pairs)
-    in_component = {n for c in components for n in c}
-    # A passage repeated verbatim in several files is a group even with no near neighbour.
-    components += [[n] for n, h in enumerate(hashes) if n not in in_component and _spans_files(occurrences[h], rows)]
+    def make_item(row, relation, share, rep_share):
+        return _passage_item(row, meta, relation, share, rep_share)
 
-    groups = []
-    for component in components:
-        members = [i for n in component for i in occurrences[hashes[n]]]
-        if len({rows[i]["path"] for i in members}) < 2:
-            continue
-        items = [_passage_item(rows[i], meta) for i in sorted(members, key=lambda i: (rows[i]["path"], rows[i]["chunk_index"]))]
-        kind = "exact" if len(component) == 1 else "near"
-        groups.append(_group(kind, "chunk", items, 1.0 if kind == "exact" else _min_similarity(node_vectors[component])))
-    return groups
+    groups = _groups(units, _links(units, threshold, other_files), "chunk", make_item)
+    # two passages of one file are never a group by themselves
+    return [g for g in groups if len(set(g.paths)) > 1]
 
 
-def _spans_files(indices: list[int], rows: list[dict]) -> bool:
-    return len({rows[i]["path"] for i in indices}) > 1
-
-
-def _min_similarity(vectors: np.ndarray) -> float:
-    """Lowest pairwise cosine within a (small) group of unit vectors."""
-    if len(vectors) < 2:
-        return 1.0
-    vectors = vectors[:500]  # a giant component is summarised by its first members
-    sims = vectors @ vectors.T
-    return float(min(1.0, sims[np.triu_indices(len(vectors), 1)].min()))
-
-
-def _group(kind, level, items: list[DuplicateItem], similarity: float) -> DuplicateGroup:
-    return DuplicateGroup(kind=kind, level=level, items=items, similarity=similarity)
-
-
-def _file_item(row: dict) -> DuplicateItem:
-    return DuplicateItem(path=row["path"], size=int(row["size"] or 0), mtime=float(row["mtime"] or 0.0))
-
-
-def _passage_item(row: dict, meta: dict) -> DuplicateItem:
+def _passage_item(row: dict, meta: dict, relation: DuplicateRelation, share: float, rep_share: float) -> DuplicateItem:
     return DuplicateItem(
         path=row["path"],
         size=len(row["text"].encode("utf-8")),
         mtime=float((meta.get(row["path"]) or {}).get("mtime") or 0.0),
+        relation=relation,
+        share=share,
+        rep_share=rep_share,
         chunk_index=int(row["chunk_index"]),
         start_line=int(row["start_line"]),
         end_line=int(row["end_line"]),

@@ -6,7 +6,7 @@ no score calibration, which matters here: cosine similarities and BM25 scores li
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 # The constant from the original paper; it damps the weight of the very first ranks so that one list
 # cannot dominate on the strength of a single top hit.
@@ -43,3 +43,24 @@ def reciprocal_rank_fusion(
             best_rank[item] = min(best_rank.get(item, rank), rank)
             first_seen.setdefault(item, len(first_seen))
     return sorted(scores.items(), key=lambda kv: (-kv[1], best_rank[kv[0]], first_seen[kv[0]]))
+
+
+def weighted_score_fusion(
+    scores: Sequence[Mapping[Hashable, float]], *, weights: Sequence[float]
+) -> list[tuple[Hashable, float]]:
+    """Fuse scored lists (each item -> a score in [0, 1]) by their weighted mean, best first.
+
+    An item missing from a list scores 0 there. Unlike RRF this keeps margins: an item far ahead in one list
+    stays ahead unless the other list disagrees as strongly. Ties are broken by first appearance.
+    """
+    if len(weights) != len(scores):
+        raise ValueError("one weight per list")
+    total = float(sum(weights))
+    if total <= 0:
+        raise ValueError("the weights must sum to more than 0")
+    fused: dict[Hashable, float] = {}
+    for listed, weight in zip(scores, weights):
+        for item, score in listed.items():
+            fused[item] = fused.get(item, 0.0) + weight * float(score) / total
+    order = {item: n for n, item in enumerate(fused)}
+    return sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))

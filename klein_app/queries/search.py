@@ -1,16 +1,25 @@
-"""Search: vector (cosine), text (LanceDB native full-text) and hybrid (reciprocal-rank fusion of both).
+"""Search: vector (cosine), text (LanceDB native full-text) and hybrid (a weighted sum of both scores).
 
 Each mode ranks chunks; the ranked chunks are then grouped by file, so a result is a file with its best chunk,
 a snippet of that chunk with the query's terms marked, and the number of other matching chunks in the file.
 Filters on path and extension are LanceDB prefilters, applied before the top-k cut; the modified-since filter
 goes through the files table (the chunks table has no mtime).
+
+Three rules keep the answers stable:
+  - every list is cut at CANDIDATE_DEPTH chunks whatever k asks for, so the top 5 of `-k 5` are the top 5 of
+    `-k 30`; a deeper round, when the candidates make too few files, only appends files;
+  - a chunk's vector score is the exact cosine of its stored vector, computed here: the ANN index (built past
+    20k chunks) only proposes candidates, its quantised distances never reach the user;
+  - hybrid adds the cosine to the BM25 score scaled by the query's best BM25, so a chunk the full-text index
+    ranks first by a wide margin keeps that margin (rank fusion would give it one rank's worth).
+Quoted phrases are required as written (phrases.py); a hit whose cosine is below WEAK_COSINE and that lacks
+some of the query's words is marked weak.
 """
 
 from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,15 +33,27 @@ from klein_app.queries.errors import (
     QueryUsageError,
 )
 from klein_app.queries.filters import Filters, build_filters, sql_string
-from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
+from klein_app.queries.fusion import weighted_score_fusion
 from klein_app.queries.grouping import group_by_file
+from klein_app.queries.phrases import ParsedQuery, parse_query
 from klein_app.queries.results import SEARCH_MODES, Mode, SearchResult
-from klein_app.queries.snippets import WORD, make_snippet
+from klein_app.queries.snippets import WORD, find_term_spans, make_snippet, query_terms
 
-# Each mode fetches this many chunks per wanted file before grouping: files often have several matching
-# chunks, and fusion needs some depth in both lists to work.
+# Chunks each mode ranks before grouping, independent of k (see the module doc); k * CANDIDATES_PER_RESULT
+# when k is larger. Files often have several matching chunks, and fusion needs depth in both lists.
+CANDIDATE_DEPTH = 200
 CANDIDATES_PER_RESULT = 5
-MIN_CANDIDATES = 50
+# Deeper rounds (when the candidates make fewer than k files) stop past this many chunks per list.
+MAX_CANDIDATES = 12_800
+# Share of the hybrid score that comes from the cosine; the rest is BM25 / the query's best BM25. Cosines of
+# a query's candidates span ~0.1-0.2, the scaled BM25 0-1, so the cosine needs the larger share to count as
+# much. Chosen on bench/real_folder.py (42 queries): 0.5-0.9 all beat rank fusion, 0.7-0.8 best.
+VECTOR_SHARE = 0.7
+# The full-text share counts this much more when the query holds an identifier (see `identifiers`).
+IDENTIFIER_TEXT_WEIGHT = 2.0
+# Below this cosine a hit that also lacks some of the query's words is a weak match. On bench/real_folder.py
+# the best hit of 37 of 42 real questions lies above it, of keyboard-mash and off-topic queries none.
+WEAK_COSINE = 0.46
 # The model reads at most a few hundred tokens; a longer query only costs tokenizer time.
 MAX_QUERY_CHARS = 2_000
 # A 100 KB pasted query would make a full-text query of thousands of terms.
@@ -42,8 +63,6 @@ MAX_TEXT_TERMS = 64
 MAX_PREFILTER_PATHS = 2_000
 # A filter that passes at least this share of the files is applied to the ranked rows instead.
 BROAD_FILTER_SHARE = 0.5
-# Weight of the full-text ranking in hybrid fusion when the query holds an identifier (see `identifiers`).
-IDENTIFIER_TEXT_WEIGHT = 2.0
 _TOKEN = re.compile(r"\S+")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 
@@ -61,42 +80,60 @@ def search(
     exts: str | list[str] | None = None,
     since=None,
 ) -> list[SearchResult]:
-    """The k files best matching `query`, best first. Raises a QueryError subclass for input the user can fix."""
+    """The k files best matching `query`, best first. Raises a QueryError subclass for input the user can fix.
+
+    `model` may be None in text mode; the hits then carry no cosine and are never marked weak.
+    """
     query = check_query(query, mode)
     if k <= 0:
         return []
     check_searchable(store, model)
+    parsed = parse_query(query)
     filters = build_filters(path_glob, exts, since)
     where, allowed = _resolve_filters(store, filters)
     if allowed is not None and not allowed:
         return []
 
-    # Fetch deeper while the candidates make fewer than k files: one long file can fill the first round,
-    # and post-filtering (--since over many files) can empty it.
-    limit = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
-    query_vector = None
+    query_vector = None if model is None else _query_vector(model, parsed.text)
+    limit = max(CANDIDATE_DEPTH, k * CANDIDATES_PER_RESULT)
+    groups: dict[str, object] = {}
     while True:
-        ranked, exhausted = _ranked_chunks(store, model, query, mode, where, limit, query_vector)
-        if mode != "text" and query_vector is None:
-            query_vector = ranked.query_vector
-        hits = ranked.hits if allowed is None else [(h, s) for h, s in ranked.hits if h["path"] in allowed]
-        groups = group_by_file(hits, lambda h: h["path"])
-        if len(groups) >= k or exhausted or limit >= 64 * k + 1_000:
+        hits, exhausted = _ranked_chunks(store, parsed, mode, where, limit, query_vector)
+        if allowed is not None:
+            hits = [(h, s) for h, s in hits if h["path"] in allowed]
+        # A deeper round only appends files: the ranking of those found already never changes.
+        for group in group_by_file(hits, lambda h: h["path"]):
+            groups.setdefault(group.path, group)
+        if len(groups) >= k or exhausted or limit >= MAX_CANDIDATES:
             break
         limit *= 4
-    return [
-        SearchResult(
-            path=g.path,
-            score=float(g.score),
-            start_line=int(g.best["start_line"]),
-            end_line=int(g.best["end_line"]),
-            chunk_index=int(g.best["chunk_index"]),
-            text=g.best["text"],
-            snippet=make_snippet(g.best["text"], query),
-            other_hits=g.others,
-        )
-        for g in groups[:k]
-    ]
+    terms = query_terms(parsed.text)
+    return [_result(g, query, terms) for g in list(groups.values())[:k]]
+
+
+def _result(group, query: str, terms: list[str]) -> SearchResult:
+    best = group.best
+    cosine = best.get("cosine")
+    return SearchResult(
+        path=group.path,
+        score=float(group.score),
+        start_line=int(best["start_line"]),
+        end_line=int(best["end_line"]),
+        chunk_index=int(best["chunk_index"]),
+        text=best["text"],
+        snippet=make_snippet(best["text"], query),
+        other_hits=group.others,
+        cosine=None if cosine is None else float(cosine),
+        weak=is_weak(cosine, best["text"], terms),
+    )
+
+
+def is_weak(cosine: float | None, text: str, terms: list[str]) -> bool:
+    """A hit is weak when its meaning is far from the query and it lacks some of the query's words."""
+    if cosine is None or cosine >= WEAK_COSINE:
+        return False
+    found = {text[s:e].casefold() for s, e in find_term_spans(text, terms)}
+    return not terms or not all(any(t in f or f in t for f in found) for t in terms)
 
 
 def check_query(query: str | None, mode: str = "hybrid") -> str:
@@ -121,60 +158,97 @@ def check_searchable(store, model) -> None:
         )
 
 
-@dataclass
-class _Ranked:
-    hits: list[tuple[dict, float]]
-    query_vector: np.ndarray | None
-
-
-def _ranked_chunks(store, model, query, mode, where, limit, query_vector):
+def _ranked_chunks(store, parsed: ParsedQuery, mode, where, limit, query_vector):
+    """(chunk hits best first as (row, score), whether the lists ran out before `limit`)."""
     # In hybrid mode an identifier in the query must appear in a full-text hit, and that ranking counts
     # double: "ERR_4711" should find the file that says ERR_4711, not the ones that merely say ERR_4712.
-    must = identifiers(query)[:8] if mode == "hybrid" else []
+    must = identifiers(parsed.text)[:8] if mode == "hybrid" else []
+    must += list(parsed.phrases)
     if mode == "text":
-        text_hits = text_chunks(store, query, limit=limit, where=where, required=True)
-        return _Ranked(text_hits, None), len(text_hits) < limit
+        text_hits = text_chunks(store, parsed.text, limit=limit, where=where, required=True, must=must,
+                                query_vector=query_vector)
+        return _phrase_filter(text_hits, parsed), len(text_hits) < limit
     if mode == "vector":
-        query_vector = _query_vector(model, query, query_vector)
         vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)
-        return _Ranked(vector_hits, query_vector), len(vector_hits) < limit
-    # the full-text search needs no query vector, so it runs beside the embedding and the vector search
+        if parsed.phrases:
+            # chunks holding the phrase may lie past the vector depth: the full-text index finds them
+            extra = text_chunks(store, parsed.text, limit=limit, where=where, must=must, query_vector=query_vector)
+            vector_hits = _by_cosine(_union(vector_hits, extra))
+        return _phrase_filter(vector_hits, parsed), len(vector_hits) < limit
+    # the full-text search runs beside the vector search (LanceDB releases the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(text_chunks, store, query, limit=limit, where=where, must=must)
-        query_vector = _query_vector(model, query, query_vector)
+        pending = pool.submit(
+            text_chunks, store, parsed.text, limit=limit, where=where, must=must, query_vector=query_vector
+        )
         vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)
         text_hits = pending.result()
     exhausted = len(vector_hits) < limit and len(text_hits) < limit
-    text_weight = IDENTIFIER_TEXT_WEIGHT if must else 1.0
-    return _Ranked(fuse(vector_hits, text_hits, text_weight=text_weight), query_vector), exhausted
+    text_weight = IDENTIFIER_TEXT_WEIGHT if identifiers(parsed.text) else 1.0
+    fused = fuse(vector_hits, text_hits, text_weight=text_weight)
+    return _phrase_filter(fused, parsed), exhausted
 
 
-def _query_vector(model, query: str, known: np.ndarray | None) -> np.ndarray:
-    if known is not None:
-        return known
-    return np.asarray(model.encode([query[:MAX_QUERY_CHARS]])[0], dtype=np.float32)
+def _query_vector(model, query: str) -> np.ndarray:
+    vector = np.asarray(model.encode([query[:MAX_QUERY_CHARS]])[0], dtype=np.float32)
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
-def fuse(vector_hits, text_hits, *, k: int = RRF_K, text_weight: float = 1.0) -> list[tuple[dict, float]]:
-    """RRF of two chunk rankings, scores scaled to [0, 1] (1.0: ranked first by both)."""
+def _phrase_filter(hits, parsed: ParsedQuery):
+    return [(h, s) for h, s in hits if parsed.matches(h["text"])] if parsed.phrases else hits
+
+
+def _union(first, second):
+    seen = {_key(h) for h, _ in first}
+    return first + [(h, s) for h, s in second if _key(h) not in seen]
+
+
+def _by_cosine(hits):
+    return sorted(((h, h["cosine"]) for h, _ in hits), key=lambda hs: -hs[1])
+
+
+def fuse(vector_hits, text_hits, *, text_weight: float = 1.0) -> list[tuple[dict, float]]:
+    """Hybrid ranking of chunk hits: VECTOR_SHARE x cosine + the rest x BM25 / best BM25, in [0, 1].
+
+    Every hit carries its exact cosine (`row["cosine"]`), full-text hits included, so a chunk found by only
+    one list is still scored on both sides; a chunk the full-text list lacks scores 0 there.
+    """
     rows = {}
     for hit, _ in vector_hits + text_hits:
         rows.setdefault(_key(hit), hit)
-    fused = reciprocal_rank_fusion(
-        [[_key(h) for h, _ in vector_hits], [_key(h) for h, _ in text_hits]], k=k, weights=[1.0, text_weight]
-    )
-    best_possible = (1.0 + text_weight) / (k + 1)
-    return [(rows[key], score / best_possible) for key, score in fused]
+    cosines = {key: max(0.0, float(hit.get("cosine") or 0.0)) for key, hit in rows.items()}
+    best_bm25 = max((s for _, s in text_hits), default=0.0)
+    bm25 = {_key(h): s / best_bm25 for h, s in text_hits} if best_bm25 > 0 else {}
+    fused = weighted_score_fusion([cosines, bm25], weights=[VECTOR_SHARE, (1.0 - VECTOR_SHARE) * text_weight])
+    return [(rows[key], score) for key, score in fused]
 
 
 def vector_chunks(store, query_vector, *, limit: int, where: str | None = None) -> list[tuple[dict, float]]:
-    """Chunks by cosine similarity to a unit query vector, best first."""
+    """Chunks by exact cosine similarity to a unit query vector, best first.
+
+    The ANN index, once built, only chooses the candidates: its distances come from int8-quantised vectors,
+    so each candidate is scored again from its stored float vector, and the list re-sorted.
+    """
     q = store.chunks_table.search(query_vector, vector_column_name="vector").distance_type("cosine")
     q = ann.tune(q)
     if where:
         q = q.where(where, prefilter=True)
-    rows = q.select([*_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
-    return [(row, 1.0 - float(row.pop("_distance"))) for row in rows]
+    table = q.select([*_COLUMNS, "vector"]).limit(limit).to_arrow()
+    return _by_cosine([(row, 0.0) for row in _with_cosines(table, query_vector)])
+
+
+def _with_cosines(table, query_vector) -> list[dict]:
+    """The rows of `table` without their vectors, each with `cosine` to the unit query vector."""
+    from klein_app.queries.vectors import vector_matrix
+
+    if query_vector is None:
+        return table.drop_columns(["vector"]).to_pylist() if "vector" in table.column_names else table.to_pylist()
+    vectors = vector_matrix(table)
+    norms = np.maximum(np.linalg.norm(vectors, axis=1), 1e-12) if len(vectors) else np.ones(0, np.float32)
+    cosines = (vectors @ query_vector) / norms
+    rows = table.drop_columns(["vector"]).to_pylist()
+    for row, cosine in zip(rows, cosines):
+        row["cosine"] = float(cosine)
+    return rows
 
 
 def text_chunks(
@@ -185,9 +259,10 @@ def text_chunks(
     where: str | None = None,
     required: bool = False,
     must: list[str] | None = None,
+    query_vector: np.ndarray | None = None,
 ) -> list[tuple[dict, float]]:
     """Chunks by BM25 over the native full-text index, best first; with `must`, only chunks holding every
-    word of each of those strings.
+    word of each of those strings; with `query_vector`, each row also gets its exact `cosine`.
 
     Without a full-text index (it is built after the first batch) text mode says so; hybrid quietly uses
     the vector ranking alone.
@@ -206,15 +281,16 @@ def text_chunks(
     q = store.chunks_table.search(text_query, query_type="fts")
     if where:
         q = q.where(where, prefilter=True)
+    columns = [*_COLUMNS, "_score"] + (["vector"] if query_vector is not None else [])
     try:
-        rows = q.select([*_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
+        table = q.select(columns).limit(limit).to_arrow()
     except ValueError as exc:
         if "INVERTED index" not in str(exc):
             raise
         if required:
             raise QueryError("the full-text index is not built yet; run `klein-search index`") from None
         return []
-    return [(row, float(row.pop("_score"))) for row in rows]
+    return [(row, float(row.pop("_score"))) for row in _with_cosines(table, query_vector)]
 
 
 def identifiers(query: str) -> list[str]:

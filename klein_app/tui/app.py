@@ -322,6 +322,8 @@ def _report_line(report) -> str:
     return "last run: " + ", ".join(parts) if parts else ""
 
 
-def run_tui(db: str | None) -> int:
-    app = KleinApp(Backend(db))
+def run_tui(db: str | None, use_service: bool = True) -> int:
+    from klein_app.tui.backend import make_backend
+
+    app = KleinApp(make_backend(db, use_service))
     return int(app.run() or 0)

@@ -62,11 +62,11 @@ class Backend:
         return self.wait_ready()
 
     def model(self) -> Any:
-        """The query model (loads it on first use: seconds; the context serialises concurrent loads)."""
-        return self.ctx.model
+        """The query encoder (numpy: loads in well under a second, without torch; the watcher loads its own)."""
+        return self.ctx.query_encoder()
 
     def model_loaded(self) -> bool:
-        return self._ctx is not None and self._ctx.model_loaded
+        return self._ctx is not None and self._ctx.query_encoder_loaded
 
     def close(self) -> None:
         # Quitting must not wait for an embedding batch to finish: the index survives an interrupted
@@ -154,13 +154,11 @@ class Backend:
     def search(self, query: str, mode: str = "hybrid", path_glob: str | None = None, k: int = 30) -> list[SearchResult]:
         from klein_app.queries import EmptyIndexError, EmptyQueryError, search
 
-        if mode == "text" and not self.model_loaded():
-            # Text search needs no model: never make a person wait for one to load.
-            store, model = self._reader_store(), None
-            if store is None:
-                return []
-        else:
-            store, model = self.ctx.store, self.model()
+        store = self._reader_store()
+        if store is None:
+            return []
+        # Text search needs no model: never make a person wait for one to load.
+        model = None if mode == "text" and not self.model_loaded() else self.model()
         try:
             return _user_errors(search, store, model, query, k=k, mode=mode, path_glob=path_glob or None)
         except (EmptyIndexError, EmptyQueryError):
@@ -169,14 +167,18 @@ class Backend:
     def similar(self, path: str, k: int = 15) -> list[SimilarFile]:
         from klein_app.queries import similar
 
-        return _user_errors(similar, self.ctx.store, path, k=k)
+        store = self._reader_store()
+        return [] if store is None else _user_errors(similar, store, path, k=k)
 
-    def duplicates(self, threshold: float = 0.92) -> list[DuplicateGroup]:
+    def duplicates(self, threshold: float | None = None) -> list[DuplicateGroup]:
         """Groups in the query's own order (most wasted bytes first)."""
         from klein_app.queries import EmptyIndexError, duplicates
+        from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE
 
         try:
-            return _user_errors(duplicates, self.ctx.store, threshold=threshold, level="file")
+            share = DEFAULT_DUPLICATE_SHARE if threshold is None else threshold
+            store = self._reader_store()
+            return [] if store is None else _user_errors(duplicates, store, threshold=share, level="file")
         except EmptyIndexError:
             return []
 
@@ -184,7 +186,8 @@ class Backend:
         from klein_app.queries import EmptyIndexError, clusters
 
         try:
-            return _user_errors(clusters, self.ctx.store, n=n)
+            store = self._reader_store()
+            return [] if store is None else _user_errors(clusters, store, n=n)
         except EmptyIndexError:
             return []
 
@@ -204,3 +207,17 @@ def _user_errors(fn: Callable, *args, **kwargs) -> Any:
     except (FolderError, QueryError) as exc:
         raise BackendError(one_line(exc)) from exc
 
+
+def make_backend(db: str | None, use_service: bool = True) -> Backend:
+    """The service's backend when `klein-search serve` runs for this index (found with a stat and a small
+    read: nothing heavy), else the in-process one."""
+    if use_service:
+        from klein_app.server.client import ServiceClient
+        from klein_app.settings import resolve_paths
+
+        client = ServiceClient.find(resolve_paths(db).data_dir)
+        if client is not None:
+            from klein_app.tui.service_backend import ServiceBackend
+
+            return ServiceBackend(db, client)
+    return Backend(db)

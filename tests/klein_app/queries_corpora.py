@@ -201,3 +201,59 @@ IDENTIFIER_FILES = {
         for code in (4710, 4712, 4713, 4701, 4811, 4721, 4719, 4171, 7411, 4702, 4714, 4715)
     },
 }
+
+
+# --- release notes: a same-topic family that shares a template and wording habits, not text ------------
+
+_COMMANDS = "log diff merge rebase fetch push clone status commit stash blame grep bisect tag branch".split()
+_OPTIONS = "verbose quiet dry-run porcelain stat patience ignore-space follow depth prune atomic sparse".split()
+_PURPOSES = [
+    "show the size of each object", "skip merge commits", "limit the output to one line per change",
+    "read the list of paths from a file", "stop after the first failure", "print the configuration in use",
+    "keep the original author date", "ask before overwriting local changes", "sort the result by date",
+    "honour the pager setting", "work in a repository without a worktree", "report progress on a terminal",
+]
+_FIXES = [
+    "crashed when the index was empty", "leaked memory while reading packs", "printed a wrong hint after a conflict",
+    "ignored the exclude file", "did not quote paths with spaces", "hung on a slow network", "lost the exit code",
+    "miscounted renamed files", "read past the end of a buffer", "accepted an invalid object name",
+]
+
+
+def release_notes(n_versions: int = 8, seed: int = 0) -> dict[str, str]:
+    """Release notes of successive versions, like git's: the same headings and sentence patterns in every one,
+    each listing its own changes; each maintenance release (vX.1) lists fixes that the next feature release
+    repeats under "Fixes since", as real notes do."""
+    rng = random.Random(seed)
+
+    def feature() -> str:
+        return (f'* "git {rng.choice(_COMMANDS)}" learned the "--{rng.choice(_OPTIONS)}" option to '
+                f"{rng.choice(_PURPOSES)}.")
+
+    def fix() -> str:
+        return (f'* "git {rng.choice(_COMMANDS)} --{rng.choice(_OPTIONS)}" {rng.choice(_FIXES)} when run '
+                f"{rng.choice(['from a subdirectory', 'on a shallow clone', 'with many remotes', 'in a submodule'])}; "
+                f"this has been corrected (merge {rng.randrange(16**7):07x} later to maint).")
+
+    files = {}
+    for v in range(n_versions):
+        maint = [fix() for _ in range(8)]
+        files[f"/notes/RelNotes/2.{v}.1.txt"] = f"Git v2.{v}.1 Release Notes\n==========================\n\n" \
+            "Fixes since v2.{v}\n-------------\n\n".replace("{v}", str(v)) + "\n".join(maint) + "\n"
+        body = [f"Git v2.{v + 1} Release Notes", "==========================", "", "UI, Workflows & Features", ""]
+        body += [feature() for _ in range(25)]
+        body += ["", "Performance, Internal Implementation, Development Support etc.", ""]
+        body += [feature() for _ in range(15)]
+        body += ["", f"Fixes since v2.{v}", "-------------", ""] + maint + [fix() for _ in range(30)]
+        files[f"/notes/RelNotes/2.{v + 1}.0.txt"] = "\n".join(body) + "\n"
+    return files
+
+
+def prose(n_sentences: int, rng: random.Random, vocabulary: list[str]) -> list[str]:
+    """Sentences of random words: no two share a word 4-gram by chance."""
+    return [" ".join(rng.choice(vocabulary) for _ in range(12)).capitalize() + "." for _ in range(n_sentences)]
+
+
+def vocabulary() -> list[str]:
+    words = re.findall(r"[a-z]{4,}", " ".join(module_text(m).lower() for ms in THEMES.values() for m in ms))
+    return sorted(set(words))

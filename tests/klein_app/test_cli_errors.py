@@ -59,7 +59,7 @@ def test_a_bad_config_is_one_clean_line_for_every_command(tmp_path, capsys, comm
 def test_an_unexpected_error_points_to_the_log_which_holds_the_traceback(db, capsys, monkeypatch):
     from klein_app.commands import index_cmds
 
-    def broken(ctx):
+    def broken(ctx, **_):
         raise RuntimeError("boom in collect_status")
 
     monkeypatch.setattr(index_cmds, "collect_status", broken)

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from klein_app.queries.kmeans import MAX_K, choose_k, fit_kmeans, rule_of_thumb_k
+from klein_app.queries.kmeans import fit_kmeans
 from klein_app.queries.labels import ctfidf_labels, ctfidf_matrix
+from klein_app.queries.linkage import fit_linkage
 from klein_app.queries.neighbours import normalise_rows
 
 
@@ -20,9 +21,9 @@ def test_ctfidf_prefers_distinctive_terms():
         "python function class import python the common word",
     ]
     labels = ctfidf_labels(texts, top_n=2)
-    assert labels[0][0] == "bread"
-    assert labels[1][0] == "planet"
-    assert labels[2][0] == "python"
+    assert "bread" in labels[0][0].split()
+    assert "planet" in labels[1][0].split()
+    assert "python" in labels[2][0].split()
     assert all("common" not in label and "word" not in label for label in labels)
 
 
@@ -45,27 +46,52 @@ def test_ctfidf_without_words():
     assert ctfidf_labels([]) == []
 
 
-def test_choose_k_finds_separated_blobs():
-    points, _ = blobs(5, 40)
-    k, how = choose_k(points, seed=0)
-    assert (k, how) == (5, "silhouette")
+def test_linkage_finds_blobs_of_a_nameable_size():
+    points, truth = blobs(6, 30)
+    fit = fit_linkage(points)
+    assert fit.k == 6
+    assert len({(t, c) for t, c in zip(truth.tolist(), fit.labels.tolist())}) == 6
 
 
-def test_choose_k_small_inputs():
-    assert choose_k(normalise_rows(np.eye(2, 8)), seed=0) == (1, "too few files")
-    k, _ = choose_k(normalise_rows(np.eye(3, 8)), seed=0)
-    assert 1 <= k <= 2
+def test_linkage_never_two_for_many_groups():
+    # one big family and many small ones, as in a folder of one large project and several small ones
+    big, _ = blobs(1, 300, seed=1)
+    small, _ = blobs(12, 12, seed=2)
+    fit = fit_linkage(np.concatenate([big, small]))
+    assert 8 <= fit.k <= 14
 
 
-def test_choose_k_identical_points_gives_one_cluster():
-    k, _ = choose_k(normalise_rows(np.ones((50, 8))), seed=0)
-    assert k == 1
+def test_linkage_small_inputs():
+    assert fit_linkage(normalise_rows(np.eye(3, 8))).k == 1
+    assert fit_linkage(np.zeros((0, 8), np.float32)).k == 0
+    assert fit_linkage(normalise_rows(np.ones((50, 8)))).k == 1
 
 
-def test_rule_of_thumb_is_capped():
-    assert rule_of_thumb_k(1) == 1
-    assert rule_of_thumb_k(200) == 10
-    assert rule_of_thumb_k(10**7) == MAX_K
+def test_linkage_on_a_sample_labels_every_row(monkeypatch):
+    import klein_app.queries.linkage as linkage
+
+    monkeypatch.setattr(linkage, "SAMPLE", 60)
+    points, truth = blobs(4, 50)
+    fit = linkage.fit_linkage(points)
+    assert fit.k == 4 and len(fit.labels) == 200
+    assert len({(t, c) for t, c in zip(truth.tolist(), fit.labels.tolist())}) == 4
+
+
+def test_labels_prefer_phrases_without_repeating_words():
+    texts = [
+        "release notes release notes release notes fixes since fixes since the bug",
+        "host key host key host key agent forwarding agent forwarding",
+        "pip install pip install requirements file requirements file",
+    ]
+    labels = ctfidf_labels(texts, top_n=3)
+    assert labels[0][0] == "release notes" and "release" not in labels[0] and "notes" not in labels[0]
+    assert "host key" in labels[1]
+
+
+def test_labels_drop_code_noise():
+    texts = ["def return self int const struct void static kernel scheduler", "const self def int void printf garden"]
+    labels = ctfidf_labels(texts, top_n=3)
+    assert set(labels[0]) <= {"kernel", "scheduler", "kernel scheduler"} and labels[1] == ["garden"]
 
 
 def test_fit_kmeans_recovers_blobs_and_is_deterministic():
@@ -86,5 +112,5 @@ def test_fit_kmeans_k_larger_than_n_is_clamped():
 
 
 def test_fit_kmeans_empty():
-    fit = fit_kmeans(np.zeros((0, 8), np.float32), None)
+    fit = fit_kmeans(np.zeros((0, 8), np.float32), 3)
     assert fit.k == 0 and len(fit.labels) == 0

@@ -1,77 +1,37 @@
-import itertools
-
 import numpy as np
-import pytest
 
-from klein_app.queries.components import connected_components
-from klein_app.queries.neighbours import normalise_rows, similar_pairs, top_k
-
-
-def brute_pairs(v, threshold):
-    sims = v @ v.T
-    return {(i, j) for i, j in itertools.combinations(range(len(v)), 2) if sims[i, j] >= threshold}
+from klein_app.queries.neighbours import normalise_rows, top_k
+from klein_app.queries.shingles import candidate_pairs, shares, shingles, words
 
 
-def test_components_basic():
-    assert connected_components(6, [(0, 1), (1, 2), (4, 5)]) == [[0, 1, 2], [4, 5]]
+def test_shingles_ignore_case_layout_and_markdown():
+    plain = "The quick brown fox jumps over the lazy dog near the river bank."
+    assert shingles(plain) == shingles("the QUICK brown\r\nfox  jumps over the lazy dog, near the river bank")
+    assert shingles(plain) == shingles("* The quick **brown** fox jumps over the _lazy_ dog near the river bank.")
+    assert len(shingles(plain)) == len(words(plain)) - 3
+    assert shingles("") == set() and len(shingles("two words")) == 1
 
 
-def test_components_ignore_singletons_and_pair_order():
-    a = connected_components(5, [(3, 1), (1, 0)])
-    b = connected_components(5, [(0, 1), (1, 3)])
-    assert a == b == [[0, 1, 3]]
-    assert connected_components(3, []) == []
-    assert connected_components(0, []) == []
+def test_shares_count_each_side():
+    a = shingles(" ".join(f"w{i}" for i in range(100)))
+    b = shingles(" ".join(f"w{i}" for i in range(50)))  # the first half of a
+    share_a, share_b = shares(a, b)
+    assert share_b == 1.0 and 0.45 < share_a < 0.5
+    assert shares(a, set()) == (0.0, 0.0)
 
 
-def test_components_self_loop_is_not_a_group():
-    assert connected_components(3, [(1, 1)]) == []
+def test_candidate_pairs_find_copies_and_skip_strangers():
+    texts = [" ".join(f"w{i}" for i in range(300)), " ".join(f"w{i}" for i in range(10, 300)),
+             " ".join(f"v{i}" for i in range(300))]
+    sets = [shingles(t) for t in texts]
+    assert candidate_pairs(sets, 0.8) == [(0, 1)]
+    assert candidate_pairs(sets, 0.8, allowed=lambda i, j: False) == []
 
 
-def test_components_long_chain():
-    n = 5000
-    assert connected_components(n, [(i, i + 1) for i in range(n - 1)]) == [list(range(n))]
-
-
-@pytest.mark.parametrize("n", [2, 17, 300])
-def test_similar_pairs_match_brute_force(n):
-    rng = np.random.default_rng(n)
-    base = rng.normal(size=(n // 3 + 1, 16))
-    v = normalise_rows(base[rng.integers(0, len(base), n)] + 0.15 * rng.normal(size=(n, 16)))
-    got = {(i, j) for i, j, _ in similar_pairs(v, 0.9, max_neighbours=n, max_block_cells=n * 7)}
-    assert got == brute_pairs(v, 0.9)
-
-
-def test_similar_pairs_report_cosines_and_i_less_than_j():
-    v = normalise_rows(np.array([[1, 0], [1, 0.01], [0, 1]], dtype=np.float32))
-    pairs = list(similar_pairs(v, 0.99))
-    assert len(pairs) == 1
-    i, j, s = pairs[0]
-    assert (i, j) == (0, 1) and s == pytest.approx(1.0, abs=1e-3) and s <= 1.0
-
-
-def test_similar_pairs_cap_neighbours_but_keep_components_whole():
-    v = normalise_rows(np.ones((200, 8), dtype=np.float32))  # 200 identical items
-    pairs = list(similar_pairs(v, 0.99, max_neighbours=3))
-    assert len(pairs) <= 200 * 3
-    assert connected_components(200, [(i, j) for i, j, _ in pairs]) == [list(range(200))]
-
-
-def test_similar_pairs_allowed_vetoes():
-    v = normalise_rows(np.ones((4, 3), dtype=np.float32))
-    owner = np.array([0, 0, 1, 1])
-    pairs = {(i, j) for i, j, _ in similar_pairs(v, 0.9, allowed=lambda i, j: owner[i] != owner[j])}
-    assert pairs == {(0, 2), (0, 3), (1, 2), (1, 3)}
-
-
-def test_similar_pairs_small_inputs():
-    assert list(similar_pairs(np.zeros((0, 4), np.float32), 0.5)) == []
-    assert list(similar_pairs(np.ones((1, 4), np.float32), 0.5)) == []
-
-
-def test_zero_vectors_never_pair():
-    v = normalise_rows(np.zeros((3, 4)))
-    assert list(similar_pairs(v, 0.1)) == []
+def test_candidate_pairs_ignore_boilerplate_shared_by_many():
+    common = " ".join(f"c{i}" for i in range(40))
+    sets = [shingles(common + " " + " ".join(f"u{n}x{i}" for i in range(200))) for n in range(100)]
+    assert candidate_pairs(sets, 0.8) == []
 
 
 def test_top_k_orders_and_breaks_ties_by_index():
@@ -80,26 +40,6 @@ def test_top_k_orders_and_breaks_ties_by_index():
     assert [i for i, _ in got] == [0, 2, 3]
     assert top_k(np.array([1, 0], np.float32), v, 0) == []
     assert len(top_k(np.array([1, 0], np.float32), v, 10)) == 4
-
-
-def test_bucketed_pairs_find_nearly_all_exact_pairs():
-    rng = np.random.default_rng(1)
-    centres = normalise_rows(rng.normal(size=(40, 32)))
-    base = normalise_rows(centres[rng.integers(0, 40, 2500)] + 0.5 * rng.normal(size=(2500, 32)))
-    near = normalise_rows(base[:300] + 0.03 * rng.normal(size=(300, 32)))
-    v = np.concatenate([base, near])
-    exact = {(i, j) for i, j, _ in similar_pairs(v, 0.95)}
-    bucketed = {(i, j) for i, j, _ in similar_pairs(v, 0.95, exact_up_to=0)}
-    assert len(exact) >= 300
-    assert bucketed <= exact
-    assert len(bucketed) / len(exact) >= 0.95
-
-
-def test_bucketed_pairs_respect_allowed():
-    v = normalise_rows(np.repeat(np.eye(4, 16, dtype=np.float32), 10, axis=0))
-    owner = np.arange(40) % 2
-    pairs = list(similar_pairs(v, 0.99, exact_up_to=0, allowed=lambda i, j: owner[i] != owner[j]))
-    assert pairs and all(owner[i] != owner[j] and i < j for i, j, _ in pairs)
 
 
 def test_file_vector_weighs_chunks_by_length():

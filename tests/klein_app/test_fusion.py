@@ -1,7 +1,7 @@
 import pytest
 
-from klein_app.queries.fusion import RRF_K, reciprocal_rank_fusion
-from klein_app.queries.search import fuse
+from klein_app.queries.fusion import reciprocal_rank_fusion, weighted_score_fusion
+from klein_app.queries.search import VECTOR_SHARE, fuse
 
 
 def test_item_in_both_lists_beats_items_in_one():
@@ -58,31 +58,52 @@ def test_a_deep_hit_in_both_lists_beats_a_top_hit_in_one():
     assert fused[0][0] == "shared"
 
 
-def _hit(path, i):
-    return {"path": path, "chunk_index": i}
+def test_weighted_score_fusion_keeps_margins():
+    # "a" is far ahead in the second list and nearly level in the first: it stays first, where RRF would
+    # give it one rank's worth.
+    fused = weighted_score_fusion([{"b": 0.62, "a": 0.60}, {"a": 1.0, "b": 0.1}], weights=[1.0, 1.0])
+    assert [x for x, _ in fused] == ["a", "b"]
+    assert dict(fused)["a"] == pytest.approx(0.8)
+    assert dict(fused)["b"] == pytest.approx(0.36)
 
 
-def test_fuse_chunk_hits_scales_scores_to_one():
-    vector = [(_hit("/a", 0), 0.9), (_hit("/b", 0), 0.8)]
-    text = [(_hit("/a", 0), 12.0), (_hit("/c", 1), 3.0)]
-    fused = fuse(vector, text)
-    assert fused[0][0] == _hit("/a", 0)
-    assert fused[0][1] == pytest.approx(1.0)
-    assert all(0 < s <= 1 for _, s in fused)
-    assert {(h["path"], h["chunk_index"]) for h, _ in fused} == {("/a", 0), ("/b", 0), ("/c", 1)}
+def test_weighted_score_fusion_missing_items_score_zero_and_ties_keep_order():
+    fused = weighted_score_fusion([{"x": 0.5}, {"y": 0.5}], weights=[1.0, 1.0])
+    assert fused == [("x", 0.25), ("y", 0.25)]
+    with pytest.raises(ValueError):
+        weighted_score_fusion([{"x": 1.0}], weights=[1.0, 1.0])
+    with pytest.raises(ValueError):
+        weighted_score_fusion([{"x": 1.0}], weights=[0.0])
+
+
+def _hit(path, i, cosine):
+    return {"path": path, "chunk_index": i, "cosine": cosine}
+
+
+def test_fuse_adds_the_cosine_to_the_scaled_bm25():
+    a, b, c = _hit("/a", 0, 0.9), _hit("/b", 0, 0.8), _hit("/c", 1, 0.3)
+    fused = fuse([(a, 0.9), (b, 0.8)], [(a, 12.0), (c, 3.0)])
+    share = VECTOR_SHARE
+    assert fused[0][0] is a
+    scores = {h["path"]: s for h, s in fused}
+    assert scores["/a"] == pytest.approx(share * 0.9 + (1 - share) * 1.0)
+    assert scores["/b"] == pytest.approx(share * 0.8)
+    # found by full text only, the chunk is still scored by its cosine
+    assert scores["/c"] == pytest.approx(share * 0.3 + (1 - share) * 0.25)
 
 
 def test_fuse_with_one_empty_side():
-    vector = [(_hit("/a", 0), 0.9), (_hit("/b", 0), 0.8)]
-    fused = fuse(vector, [])
+    a, b = _hit("/a", 0, 0.9), _hit("/b", 0, 0.8)
+    fused = fuse([(a, 0.9), (b, 0.8)], [])
     assert [h["path"] for h, _ in fused] == ["/a", "/b"]
-    assert fused[0][1] == pytest.approx((1 / (RRF_K + 1)) / (2 / (RRF_K + 1)))
+    assert fused[0][1] == pytest.approx(VECTOR_SHARE * 0.9)
 
 
 def test_fuse_text_weight_lets_an_exact_match_win():
-    vector = [(_hit("/near", 0), 0.9)]
-    text = [(_hit("/exact", 0), 9.0)]
-    assert fuse(vector, text)[0][0] == _hit("/near", 0)  # a tie goes to the first list
-    fused = fuse(vector, text, text_weight=2.0)
-    assert fused[0][0] == _hit("/exact", 0)
-    assert fused[0][1] == pytest.approx(2 / 3)
+    near, exact = _hit("/near", 0, 0.9), _hit("/exact", 0, 0.5)
+    vector, text = [(near, 0.9)], [(exact, 9.0)]
+    share = VECTOR_SHARE
+    plain = dict((h["path"], s) for h, s in fuse(vector, text))
+    weighted = dict((h["path"], s) for h, s in fuse(vector, text, text_weight=2.0))
+    assert weighted["/exact"] - weighted["/near"] > plain["/exact"] - plain["/near"]
+    assert weighted["/exact"] == pytest.approx((share * 0.5 + 2 * (1 - share)) / (share + 2 * (1 - share)))

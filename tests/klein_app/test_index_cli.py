@@ -36,7 +36,8 @@ def test_add_index_status_files_remove(capsys, db, corpus):
     assert added["report"]["indexed"] == 2 and added["report"]["skipped"] == 1
 
     report = run_json(capsys, "--db", str(db), "index")
-    assert report["unchanged"] == 3 and report["chunks_embedded"] == 0
+    # the binary file is looked at again (a newer reader may know its type) and skipped again
+    assert report["unchanged"] == 2 and report["skipped"] == 1 and report["chunks_embedded"] == 0
 
     status = run_json(capsys, "--db", str(db), "status")
     assert status["files"] == 2 and status["chunks"] == 2

@@ -36,10 +36,12 @@ def run(capsys, *argv):
 def test_search_json(db, capsys):
     code, out, _ = run(capsys, db, "search", "ERR_4711", "--json", "-k", "3")
     assert code == 0
-    results = json.loads(out)
+    answer = json.loads(out)
+    assert answer["query"] == "ERR_4711" and answer["no_good_match"] is False
+    results = answer["results"]
     assert 1 <= len(results) <= 3
     assert results[0]["path"].endswith("code/server.py")
-    assert set(results[0]) == {"path", "score", "start_line", "end_line", "chunk_index", "text"}
+    assert set(results[0]) == {"path", "score", "cosine", "weak", "start_line", "end_line", "chunk_index", "text", "snippet", "other_hits"}
     assert "ERR_4711" in results[0]["text"]
 
 
@@ -51,16 +53,16 @@ def test_search_human_output_marks_terms(db, capsys):
 
 def test_search_words_are_joined(db, capsys):
     code, out, _ = run(capsys, db, "search", "telescope", "mirror", "--mode", "text", "--json")
-    assert json.loads(out)[0]["path"].endswith("space/telescope.txt")
+    assert json.loads(out)["results"][0]["path"].endswith("space/telescope.txt")
 
 
 def test_search_filters(db, capsys):
     code, out, _ = run(capsys, db, "search", "tomatoes", "--ext", "txt", "--json")
-    assert code == 0 and all(r["path"].endswith(".txt") for r in json.loads(out))
+    assert code == 0 and all(r["path"].endswith(".txt") for r in json.loads(out)["results"])
     code, out, _ = run(capsys, db, "search", "tomatoes", "--path", "notes/*", "--json")
-    assert {r["path"].split("/")[-1] for r in json.loads(out)} == {"garden.md"}
+    assert {r["path"].split("/")[-1] for r in json.loads(out)["results"]} == {"garden.md"}
     code, out, _ = run(capsys, db, "search", "tomatoes", "--since", "1d", "--json")
-    assert code == 0 and json.loads(out)
+    assert code == 0 and json.loads(out)["results"]
 
 
 def test_search_filter_matching_nothing_says_so(db, capsys):
@@ -68,7 +70,7 @@ def test_search_filter_matching_nothing_says_so(db, capsys):
     assert code == 0 and out == ""
     assert "no indexed file matches" in err
     code, out, _ = run(capsys, db, "search", "tomatoes", "--path", "nowhere/**", "--json")
-    assert json.loads(out) == []
+    assert json.loads(out) == {"query": "tomatoes", "no_good_match": False, "results": []}
 
 
 def test_search_batch_json(db, capsys, tmp_path):
@@ -103,6 +105,7 @@ def test_search_batch_from_stdin(db, capsys, monkeypatch):
         (["search", "bread", "-k", "0"], "-k", 2),
         (["similar", "/no/such/file.md"], "not in the index", 1),
         (["dupes", "--threshold", "1.5"], "threshold", 2),
+        (["dupes", "--threshold", "half"], "share of text", 2),
         (["clusters", "-n", "0"], "-n", 2),
         (["search", "bread", "--bogus"], "unrecognized arguments", 2),
     ],
@@ -133,9 +136,9 @@ def test_dupes_finds_the_exact_copy(db, capsys):
     groups = json.loads(out)
     assert code == 0
     assert [sorted(i["path"].split("/")[-1] for i in g["items"]) for g in groups] == [["bread copy.md", "bread.md"]]
-    assert groups[0]["kind"] == "exact" and groups[0]["wasted_bytes"] == len(CORPUS["cooking/bread.md"])
-    code, out, _ = run(capsys, db, "dupes", "--threshold", "0.9999")
-    assert "exact" in out and "bread copy.md" in out
+    assert groups[0]["kind"] == "identical" and groups[0]["wasted_bytes"] == len(CORPUS["cooking/bread.md"])
+    code, out, _ = run(capsys, db, "dupes", "--threshold", "100%")
+    assert "identical" in out and "bread copy.md" in out
 
 
 def test_dupes_chunk_level(db, capsys):
@@ -169,4 +172,4 @@ def test_commands_on_an_empty_index(tmp_path, capsys, tiny_model_path):
 
 def _indexed_paths(db, capsys):
     code, out, _ = run(capsys, db, "search", "bread", "--mode", "vector", "-k", "50", "--json")
-    return [r["path"] for r in json.loads(out)]
+    return [r["path"] for r in json.loads(out)["results"]]

@@ -1,7 +1,10 @@
 """Turn a file's bytes into text, with a map from character offsets back to lines (or pages).
 
 Public API:
-    read_document(path, data: bytes) -> Document     picks the reader by extension
+    read_document(path, data: bytes, max_unpacked=...) -> Document
+                                                     picks the reader by extension (and, for man pages,
+                                                     content); `.gz` is unpacked first, at most
+                                                     `max_unpacked` bytes (the max_file_mb setting)
     Document(text, offsets, units, unit)             unit is "line", "page" or "paragraph"
     doc.span_units(start, end) -> (first, last)      1-based, inclusive, for a chunk's [start, end)
     split_lines(text) -> list[str]                   line n is item n-1: the numbering the index stores
@@ -79,10 +82,10 @@ def line_document(text: str) -> Document:
 # Formats that are never text; skipping them by name saves reading them.
 BINARY_EXTENSIONS = frozenset(
     ".png .jpg .jpeg .gif .bmp .tif .tiff .webp .ico .heic .psd .mp3 .wav .flac .ogg .m4a .aac "
-    ".mp4 .mkv .mov .avi .webm .zip .gz .tgz .bz2 .xz .zst .7z .rar .tar .jar .war .whl .egg "
+    ".mp4 .mkv .mov .avi .webm .zip .tgz .bz2 .xz .zst .7z .rar .tar .jar .war .whl .egg "
     ".exe .dll .so .dylib .o .a .lib .class .pyc .pyo .bin .dat .iso .img .dmg .deb .rpm .apk "
     ".woff .woff2 .ttf .otf .eot .sqlite .db .lance .parquet .arrow .npy .npz .pt .pth "
-    ".safetensors .onnx .pkl .xls .xlsx .ppt .pptx .doc .odt .ods .odp .epub".split()
+    ".safetensors .onnx .pkl .xls .xlsx .ppt .pptx .doc .ods .odp".split()
 )
 
 
@@ -103,34 +106,63 @@ def _longest_line(data: bytes) -> int:
         start = end + 1
 
 
-def read_document(path: str, data: bytes) -> Document:
-    ext = os.path.splitext(path)[1].lower()
+def read_document(path: str, data: bytes, *, max_unpacked: int | None = None) -> Document:
+    from klein_app.sources.readers.limits import DEFAULT_MAX_UNPACKED_BYTES, gunzip_bounded
+
+    cap = DEFAULT_MAX_UNPACKED_BYTES if max_unpacked is None else max_unpacked
+    name = path
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+        if os.path.splitext(name)[1].lower() in (".tar", ".gz"):
+            raise ReadError("archive (.tar.gz)")
+        if not data:
+            raise ReadError("empty file")
+        data = gunzip_bounded(data, cap)
+    ext = os.path.splitext(name)[1].lower()
     if ext in BINARY_EXTENSIONS:
         raise ReadError(f"binary file ({ext})")
     if not data:
         raise ReadError("empty file")
-    if ext not in (".pdf", ".docx") and _longest_line(data) > MAX_LINE_BYTES:
+    if ext not in _PACKED and _longest_line(data) > MAX_LINE_BYTES:
         raise ReadError(f"a line longer than {MAX_LINE_BYTES >> 20} MB (generated or minified text)")
-    if ext == ".pdf":
-        from klein_app.sources.readers.pdf import read_pdf
-
-        doc = read_pdf(data)
-    elif ext == ".docx":
-        from klein_app.sources.readers.docx import read_docx
-
-        doc = read_docx(data)
-    elif ext in (".html", ".htm", ".xhtml"):
-        from klein_app.sources.readers.html import read_html
-        from klein_app.sources.readers.text import decode_text
-
-        doc = read_html(decode_text(data))
-    else:
-        from klein_app.sources.readers.text import decode_text
-
-        doc = line_document(decode_text(data))
+    doc = _read(name, ext, data, cap)
     if not doc.text.strip():
         raise ReadError("no text")
     return doc
+
+
+_PACKED = frozenset((".pdf", ".docx", ".epub", ".odt"))
+
+
+def _read(name: str, ext: str, data: bytes, cap: int) -> Document:
+    if ext == ".pdf":
+        from klein_app.sources.readers.pdf import read_pdf
+
+        return read_pdf(data)
+    if ext == ".docx":
+        from klein_app.sources.readers.docx import read_docx
+
+        return read_docx(data)
+    if ext == ".epub":
+        from klein_app.sources.readers.ebook import read_epub
+
+        return read_epub(data, cap)
+    if ext == ".odt":
+        from klein_app.sources.readers.odt import read_odt
+
+        return read_odt(data, cap)
+    from klein_app.sources.readers.text import decode_text
+
+    text = decode_text(data)
+    if ext in (".html", ".htm", ".xhtml"):
+        from klein_app.sources.readers.html import read_html
+
+        return read_html(text)
+    from klein_app.sources.readers.man import is_man_page, read_man
+
+    if is_man_page(name, text):
+        return read_man(text)
+    return line_document(text)
 
 
 def read_path(path: str, max_bytes: int | None = None) -> Document:
@@ -142,4 +174,4 @@ def read_path(path: str, max_bytes: int | None = None) -> Document:
         raise ReadError(f"larger than {max_bytes >> 20} MB")
     with open(path, "rb") as fh:
         data = fh.read()
-    return read_document(path, data)
+    return read_document(path, data, max_unpacked=max_bytes)

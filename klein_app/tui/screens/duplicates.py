@@ -13,15 +13,15 @@ from textual.screen import Screen
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from klein_app.queries.results import DuplicateGroup, DuplicateItem
 from klein_app.humanize import human_bytes
+from klein_app.queries.results import DEFAULT_DUPLICATE_SHARE, DuplicateGroup, DuplicateItem
 from klein_app.tui.widgets.footer import key_footer
 from klein_app.tui.widgets.nav_bar import NavBar
 from klein_app.tui.widgets.status_bar import StatusBar
 
 NO_DUPES = "No duplicate files found in the index."
-# T cycles these: near-duplicates from loose to strict, then exact copies only.
-THRESHOLDS = (0.92, 0.95, 0.98, 1.0)
+# T cycles these shares of text: near-duplicates from loose to strict, then identical files only.
+THRESHOLDS = (DEFAULT_DUPLICATE_SHARE, 0.9, 0.95, 1.0)
 LOADING = "Looking for duplicates…"
 
 
@@ -29,10 +29,7 @@ def group_label(group: DuplicateGroup) -> Text:
     label = Text()
     label.append(f"{human_bytes(group.wasted_bytes):>9} wasted  ", style="bold")
     label.append(f"{len(group.items)} files  ")
-    if group.kind == "exact":
-        label.append("exact copies", style="bold green")
-    else:
-        label.append(f"near-duplicates ~{group.similarity:.2f}", style="yellow")
+    label.append(group.description, style="bold green" if group.kind == "identical" else "yellow")
     return label
 
 
@@ -42,6 +39,9 @@ def file_label(f: DuplicateItem, marked: bool, shown: str) -> Text:
     if f.mtime > 0:
         # when each copy last changed helps decide which one to keep
         label.append(time.strftime("%Y-%m-%d %H:%M  ", time.localtime(f.mtime)), style="dim")
+    if f.relation != "representative":
+        # how much of this file is in the group's first one, and of the first one in this file
+        label.append(f"{f.shares_note:>11}  ", style="dim")
     label.append(shown)
     return label
 
@@ -94,11 +94,11 @@ class DuplicatesScreen(Screen):
 
     def action_threshold(self) -> None:
         self.threshold = THRESHOLDS[(THRESHOLDS.index(self.threshold) + 1) % len(THRESHOLDS)]
-        self.notify(f"Similarity threshold: {self._threshold_text()}", timeout=2)
+        self.notify(f"Shared text: {self._threshold_text()}", timeout=2)
         self.action_refresh()
 
     def _threshold_text(self) -> str:
-        return "exact copies only" if self.threshold >= 1.0 else f"≥ {self.threshold:.2f}"
+        return "identical files only" if self.threshold >= 1.0 else f"≥ {self.threshold:.0%} of a file's text"
 
     def action_refresh(self) -> None:
         self.query_one("#dupes-pane").border_subtitle = ""

@@ -32,7 +32,7 @@ stay on disk), **I** re-indexes the selected folder, **R** refreshes the counts.
 ## Duplicates
 Groups of identical and nearly identical files, the most wasted space first.
 **Space** marks a file, **C** compares the two marked files side by side, **Y** copies paths,
-**T** cycles the similarity threshold (0.92, 0.95, 0.98, exact copies only).
+**T** cycles the share of text two files must have in common (80%, 90%, 95%, identical files only).
 Nothing is ever deleted by klein-search.
 
 ## Clusters

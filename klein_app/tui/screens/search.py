@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EMPTY_INDEX = "The index is empty. Press F3 to add a folder; results appear here as it is indexed."
 START_TYPING = "Type to search your files by meaning. Ctrl+T switches hybrid / vector / text."
+NO_GOOD_MATCH = "No good match: nothing here is close to the query. The nearest files:"
 LOADING_MODEL = "Loading the model; results follow as soon as it is ready. Text mode (Ctrl+T) needs no model."
 
 
@@ -55,6 +56,7 @@ class SearchScreen(Screen):
         with Horizontal(id="search-body"):
             with Vertical(id="results-pane"):
                 yield Static(START_TYPING, id="results-message")
+                yield Static(NO_GOOD_MATCH, id="weak-note")
                 yield ResultsList(id="results")
             yield Preview(id="preview")
         yield StatusBar(id="status")
@@ -129,7 +131,10 @@ class SearchScreen(Screen):
             return
         # The same query reruns when the index changes: keep the reader on the file they were looking at.
         current = results.current_hit()
+        from klein_app.queries.results import no_good_match
+
         self.query_one("#results-message").display = False
+        self.query_one("#weak-note").display = no_good_match(hits)
         results.display = True
         results.show_hits(hits, query)
         keep = next((i for i, h in enumerate(hits) if current is not None and h.path == current.path), 0)
@@ -145,6 +150,7 @@ class SearchScreen(Screen):
         label.update(message)
         label.set_class(error, "-error")
         label.display = True
+        self.query_one("#weak-note").display = False
         results = self.query_one(ResultsList)
         results.display = False
         results.show_hits([], "")

@@ -17,14 +17,19 @@ MATCH_STYLE = "bold reverse"
 LIST_CHROME = 6  # columns an OptionList spends on padding and its scrollbar
 
 
-def hit_prompt(hit: SearchResult, query: str, width: int = 160, folders: list[str] | tuple[str, ...] = ()) -> Text:
+def hit_prompt(
+    hit: SearchResult, query: str, width: int = 160, folders: list[str] | tuple[str, ...] = (), weak_style="dim"
+) -> Text:
     lines = f":{hit.start_line}" if hit.start_line == hit.end_line else f":{hit.start_line}-{hit.end_line}"
     more = f"  +{hit.other_hits}" if hit.other_hits else ""
+    weak = "  weak" if hit.weak else ""
     head = Text(no_wrap=True, overflow="ellipsis")
     head.append(f"{hit.score:6.3f} ", style="bold")
-    head.append(display_path(hit.path, folders, width=max(12, width - 7 - len(lines) - len(more))), style="bold")
+    room = max(12, width - 7 - len(lines) - len(more) - len(weak))
+    head.append(display_path(hit.path, folders, width=room), style="bold")
     head.append(lines)
     head.append(more, style="dim")
+    head.append(weak, style=weak_style)
     snippet = Text("       ", style="dim")
     if hit.snippet.text:
         # The query marked the matches; newlines become spaces so the spans stay put.
@@ -44,6 +49,8 @@ def hit_prompt(hit: SearchResult, query: str, width: int = 160, folders: list[st
 
 class ResultsList(OptionList):
     """Holds the hits it shows, so a highlighted row maps back to its file and lines."""
+
+    COMPONENT_CLASSES = {"results--weak"}  # the "weak" mark of a hit far from the query (see klein.tcss)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -69,7 +76,10 @@ class ResultsList(OptionList):
         self._query = query
         width = self._width = self._row_width()
         folders = getattr(self.app, "folders", ())
-        self.set_options(Option(hit_prompt(h, query, width, folders), id=str(i)) for i, h in enumerate(self.hits))
+        weak = self.get_component_rich_style("results--weak", partial=True)
+        self.set_options(
+            Option(hit_prompt(h, query, width, folders, weak), id=str(i)) for i, h in enumerate(self.hits)
+        )
         if self.hits:
             self.highlighted = 0
 

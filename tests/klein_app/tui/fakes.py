@@ -42,8 +42,14 @@ def _dup(path: str, size: int) -> DuplicateItem:
 
 # In the order the real query returns them (queries.dupes.group_order): most wasted bytes first.
 GROUPS = [
-    DuplicateGroup("near", "file", [_dup(f"{ROOT}/code/lexer.py", 4100), _dup(f"{ROOT}/code/parser.py", 5200)], 0.94),
-    DuplicateGroup("exact", "file", [_dup(f"{ROOT}/cooking/bread copy.md", 2048), _dup(f"{ROOT}/cooking/bread.md", 2048)]),
+    DuplicateGroup("near-identical", "file", [
+        _dup(f"{ROOT}/code/lexer.py", 4100),
+        DuplicateItem(f"{ROOT}/code/parser.py", 5200, 0.0, relation="near-identical", share=0.94, rep_share=0.96),
+    ], 0.94),
+    DuplicateGroup("identical", "file", [
+        _dup(f"{ROOT}/cooking/bread copy.md", 2048),
+        DuplicateItem(f"{ROOT}/cooking/bread.md", 2048, 0.0, relation="identical"),
+    ]),
 ]
 
 CLUSTERS = [
@@ -129,11 +135,11 @@ class FakeBackend:
         self._check()
         return [SimilarFile(f.path, 0.9 - 0.1 * i, f.n_chunks) for i, f in enumerate(self._files[:4]) if f.path != path]
 
-    def duplicates(self, threshold: float = 0.92) -> list[DuplicateGroup]:
+    def duplicates(self, threshold: float | None = None) -> list[DuplicateGroup]:
         self._check()
         self.thresholds.append(threshold)
         # the real query's contract: 1.0 means identical content only
-        return [g for g in self._groups if threshold < 1.0 or g.kind == "exact"]
+        return [g for g in self._groups if threshold < 1.0 or g.kind == "identical"]
 
     def clusters(self, n: int | None = None) -> list[Cluster]:
         self._check()

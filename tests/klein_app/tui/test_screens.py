@@ -255,7 +255,7 @@ async def test_duplicates_mark_two_compare_and_copy(tmp_path):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("one\ntwo\nthree\n")
     b.write_text("one\nTWO\nthree\nfour\n")
-    group = DuplicateGroup("near", "file", [DuplicateItem(str(a), 14, 0.0), DuplicateItem(str(b), 19, 0.0)], 0.97)
+    group = DuplicateGroup("near-identical", "file", [DuplicateItem(str(a), 14, 0.0), DuplicateItem(str(b), 19, 0.0, relation="near-identical", share=0.97, rep_share=0.98)], 0.97)
     app = make_app(FakeBackend(groups=[group]))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -290,10 +290,10 @@ async def test_duplicates_threshold_cycles():
         await settle(pilot)
         await pilot.press("t", "t")
         await settle(pilot)
-        assert backend.thresholds == [0.92, 0.95, 0.98, 1.0]
-        # exact copies only: the query at 1.0, without the near-duplicate pair
-        assert "exact copies only" in app.screen.query_one("#dupes-pane").border_title
-        assert [g.kind for g in app.screen.groups] == ["exact"] and len(app.screen.groups[0].items) == 2
+        assert backend.thresholds == [0.8, 0.9, 0.95, 1.0]
+        # identical files only: the query at 1.0, without the near-duplicate pair
+        assert "identical files only" in app.screen.query_one("#dupes-pane").border_title
+        assert [g.kind for g in app.screen.groups] == ["identical"] and len(app.screen.groups[0].items) == 2
 
 
 async def test_clusters_open_files_and_jump_to_similar():
