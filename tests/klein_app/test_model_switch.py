@@ -45,7 +45,7 @@ def test_model_option_switches_to_a_static_model_and_reindexes(capsys, tmp_path,
     after = run_json(capsys, "--db", str(db), "status")["model"]
     assert after["name"] == "lite-test" and after["dim"] == 16 and not after["rebuild_pending"]
     hits = run_json(capsys, "--db", str(db), "search", "boats")
-    assert hits[0]["path"] == str(corpus / "b.txt")  # "boats" is in b.txt only: hybrid finds it
+    assert hits["results"][0]["path"] == str(corpus / "b.txt")  # "boats" is in b.txt only: hybrid finds it
 
 
 def test_unknown_model_is_a_clear_error_and_changes_nothing(capsys, tmp_path, tiny_model_path):
