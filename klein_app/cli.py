@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="index and config folder, or s3://bucket/prefix (overrides KLEIN_SEARCH_HOME)",
     )
     parser.add_argument(
+        "--model", dest="use_model", metavar="NAME|DIR",
+        help='switch the model ("lite" for the static klein-lite, "klein-v1", or a folder); saved in the settings, '
+        "the next index run rebuilds the index for it while searches keep using the old one",
+    )
+    parser.add_argument(
         "--no-service", action="store_true", help="work in this process even when `klein-search serve` runs"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -91,6 +96,10 @@ def run_command(args: argparse.Namespace, log_path=None) -> int:
     """Run a parsed command (the TUI when there is none) and turn what it raises into what the user sees."""
     as_json = bool(getattr(args, "json", False))
     try:
+        if args.use_model:
+            from klein_app.commands.model_cmds import switch_model
+
+            switch_model(args.db, args.use_model)
         if args.command is None:
             from klein_app.tui.app import run_tui
 

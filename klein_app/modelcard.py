@@ -1,7 +1,8 @@
 """What the app needs to know about a model before loading it, read from its card (klein.json) alone.
 
 Public API:
-    model_folder(spec) -> Path | None     the folder a `model` setting / --model names (None: no bundled model)
+    model_folder(spec) -> Path | None     the folder a `model` setting / --model names ("lite": the bundled
+                                          klein-lite; None: no bundled model), from klein_model.folder
     trained_dims(spec) -> list[int]       the Matryoshka sizes the model was trained for (e.g. [64, 128, 256])
     check_dim(spec, dim)                  UsageError unless `dim` is one of them
     model_evaluation(info) -> dict        the card's evaluation figures (klein.json `extra.eval`)
@@ -14,11 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from klein_app.errors import UsageError
-from klein_model.folder import bundled_model_path, read_klein_info
-
-
-def model_folder(spec: str | Path | None) -> Path | None:
-    return Path(spec).expanduser() if spec else bundled_model_path()
+from klein_model.folder import model_folder, read_klein_info  # noqa: F401  (model_folder: part of this API)
 
 
 def trained_dims(spec: str | Path | None) -> list[int]:

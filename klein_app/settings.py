@@ -47,7 +47,7 @@ class Settings:
     # link's target, by content) and the hidden rule skip
     include: list[str] = field(default_factory=list)
     max_file_mb: float = 10.0
-    model: str | None = None  # None = the bundled model
+    model: str | None = None  # None = the bundled model; "lite" = the bundled static klein-lite; or a folder
     index_hidden: bool = False
     # a symlink inside a watched folder whose target lies outside every watched folder is skipped
     # unless this is on (a link can otherwise pull any readable file of the machine into the index)

@@ -33,21 +33,30 @@ __all__ = [
 
 
 def load(name_or_path: str | Path | None = None, precision: str = "auto", threads: int | None = None) -> KleinModel:
-    """Load a model folder; None means the bundled model.
+    """Load a model folder; None means the bundled model, "lite" the bundled static model (klein-lite).
 
-    precision: "auto" (bfloat16 where the CPU computes it natively, else float32), "float32" or "bfloat16".
+    precision: "auto" (bfloat16 where the CPU computes it natively, else int8, else float32; see
+    klein_model.precision), "float32", "bfloat16" or "int8". `model.precision` says what was picked.
     """
+    folder = _folder(name_or_path)
+    if _is_static(folder):
+        from klein_model.static import StaticModel
+
+        return StaticModel.from_folder(folder)  # type: ignore[return-value]  # the same encode() face
     from klein_model.encoder import KleinModel
 
-    return KleinModel(_folder(name_or_path), precision=precision, threads=threads)
+    return KleinModel(folder, precision=precision, threads=threads)
 
 
 def load_query_encoder(name_or_path: str | Path | None = None) -> KleinModel:
     """The model for embedding queries: the numpy forward pass (no torch import, float32), or KleinModel
-    itself for a folder the numpy encoder cannot run. Same vectors, same API."""
+    itself for a folder the numpy encoder cannot run. Same vectors, same API. A static model is torch-free
+    already and is returned as it is."""
     from klein_model.numpy_encoder import NumpyEncoder, UnsupportedByNumpy
 
     folder = _folder(name_or_path)
+    if _is_static(folder):
+        return load(folder)
     try:
         return NumpyEncoder(folder)
     except UnsupportedByNumpy:
@@ -55,15 +64,22 @@ def load_query_encoder(name_or_path: str | Path | None = None) -> KleinModel:
 
 
 def _folder(name_or_path: str | Path | None) -> Path:
-    if name_or_path is not None:
-        return Path(name_or_path).expanduser()
-    folder = bundled_model_path()
+    from klein_model.folder import model_folder
+
+    folder = bundled_model_path() if name_or_path is None else model_folder(name_or_path)
     if folder is None:
+        what = "klein-v1" if name_or_path is None else str(name_or_path)
         raise ModelLoadError(
-            "no trained model is bundled with this install (assets/klein-v1 is missing); "
+            f"no trained model is bundled with this install as {what!r} (assets/ lacks it); "
             "pass a model folder, e.g. one made by `klein-search train`"
         )
     return folder
+
+
+def _is_static(folder: Path) -> bool:
+    from klein_model.folder import KIND_STATIC, KLEIN_JSON, read_klein_info
+
+    return (folder / KLEIN_JSON).is_file() and read_klein_info(folder).kind == KIND_STATIC
 
 
 def __getattr__(name: str):

@@ -12,7 +12,7 @@ import numpy as np
 from klein_model import chunking
 from klein_model.errors import ModelLoadError
 from klein_model.folder import CONFIG, TOKENIZER, WEIGHTS, KleinInfo, check_folder, compute_fingerprint, read_klein_info
-from klein_model.precision import resolve_precision, usable_cores
+from klein_model.precision import int8_allowed_by, quantize_int8, resolve_precision, usable_cores
 from klein_model.text import clean_text
 
 # Inputs longer than this many characters per token slot are cut before tokenizing: the model only
@@ -64,9 +64,10 @@ class KleinModel:
                 f"{self.folder / WEIGHTS} does not match {CONFIG}: missing {missing[:3]}, unexpected {unexpected[:3]}"
             )
         model.eval()
-        self.model = model
+        self.n_parameters = sum(p.numel() for p in model.parameters())  # before int8 packs the Linear weights
         self.config = config
-        self.precision = resolve_precision(precision)
+        self.precision = resolve_precision(precision, int8_allowed=int8_allowed_by(self.info.extra))
+        self.model = quantize_int8(model) if self.precision == "int8" else model
         if threads is None and "OMP_NUM_THREADS" not in os.environ:
             threads = usable_cores()
         if threads:
@@ -90,6 +91,10 @@ class KleinModel:
     @property
     def matryoshka_dims(self) -> list[int]:
         return list(self.info.matryoshka_dims)
+
+    @property
+    def layers(self) -> int:
+        return int(self.config.num_hidden_layers)
 
     def __repr__(self) -> str:
         return f"KleinModel(name={self.name!r}, dim={self.dim}, precision={self.precision!r}, folder={str(self.folder)!r})"

@@ -16,11 +16,16 @@ from typing import Any
 from klein_model.errors import ModelLoadError
 
 BUNDLED_NAME = "klein-v1"
+# Short names `klein_model.load()` (and the app's `model` setting) accept for bundled model folders.
+BUNDLED_ALIASES = {"lite": "klein-lite"}
+KIND_TRANSFORMER = "transformer"
+KIND_STATIC = "static"  # one vector per token, mean pooled: no encoder (klein_model/static.py)
 KLEIN_JSON = "klein.json"
 WEIGHTS = "model.safetensors"
 TOKENIZER = "tokenizer.json"
 CONFIG = "config.json"
 REQUIRED_FILES = (CONFIG, WEIGHTS, TOKENIZER, KLEIN_JSON)
+STATIC_TABLE = "embeddings"  # the one tensor in a static folder's model.safetensors, (vocab, dim)
 
 # RoBERTa's special-token layout; RobertaModel derives position ids from pad_token_id, so the
 # tokenizer and the config must agree on it.
@@ -39,20 +44,37 @@ class KleinInfo:
     fingerprint: str
     pooling: str = "mean"
     normalize: bool = True
+    kind: str = KIND_TRANSFORMER
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def bundled_model_path() -> Path | None:
-    """The bundled model folder, or None when no trained model is bundled.
+def bundled_model_path(name: str = BUNDLED_NAME) -> Path | None:
+    """A bundled model folder (the default model unless named), or None when it is not bundled.
 
-    Installed wheels carry it as klein_model/assets/; a source checkout has it at the top level.
+    Installed wheels carry them as klein_model/assets/; a source checkout has them at the top level.
     """
     here = Path(__file__).resolve().parent
     for base in (here / "assets", here.parent / "assets"):
-        folder = base / BUNDLED_NAME
+        folder = base / BUNDLED_ALIASES.get(name, name)
         if (folder / KLEIN_JSON).is_file():
             return folder
     return None
+
+
+def is_bundled_name(spec: str | Path) -> bool:
+    """Whether `spec` names a bundled model ("lite", "klein-lite", "klein-v1") rather than a folder path."""
+    name = str(spec)
+    return name in BUNDLED_ALIASES or name in BUNDLED_ALIASES.values() or name == BUNDLED_NAME
+
+
+def model_folder(spec: str | Path | None) -> Path | None:
+    """The folder a model spec means: None -> the default bundled model, a bundled name -> that bundle
+    (None when this install lacks it), anything else -> that path."""
+    if spec is None:
+        return bundled_model_path()
+    if is_bundled_name(spec):
+        return bundled_model_path(str(spec))
+    return Path(spec).expanduser()
 
 
 def compute_fingerprint(folder: Path) -> str:
@@ -81,6 +103,7 @@ def read_klein_info(folder: Path) -> KleinInfo:
             fingerprint=str(raw["fingerprint"]),
             pooling=str(raw.get("pooling", "mean")),
             normalize=bool(raw.get("normalize", True)),
+            kind=str(raw.get("kind", KIND_TRANSFORMER)),
             extra=dict(raw.get("extra", {})),
         )
     except OSError as exc:
@@ -89,11 +112,11 @@ def read_klein_info(folder: Path) -> KleinInfo:
         raise ModelLoadError(f"corrupt {path}: {exc}") from exc
 
 
-def check_folder(folder: Path) -> None:
+def check_folder(folder: Path, required: tuple[str, ...] = REQUIRED_FILES) -> None:
     """Raise ModelLoadError naming the first required file that is missing."""
     if not folder.is_dir():
         raise ModelLoadError(f"model folder not found: {folder}")
-    for name in REQUIRED_FILES:
+    for name in required:
         if not (folder / name).is_file():
             raise ModelLoadError(f"model folder {folder} is missing {name}")
 
@@ -182,6 +205,52 @@ def save_model_folder(
         max_seq_length=max_seq_length,
         matryoshka_dims=sorted({*matryoshka_dims, config.hidden_size}),
         fingerprint=compute_fingerprint(out),
+        extra=dict(extra or {}),
+    )
+    _write_json(out / KLEIN_JSON, asdict(info))
+    return out
+
+
+def save_static_folder(
+    out_dir: str | Path,
+    table: Any,
+    tokenizer: Any,
+    *,
+    name: str,
+    version: str,
+    max_seq_length: int,
+    matryoshka_dims: list[int],
+    extra: dict[str, Any] | None = None,
+    dtype: str = "float16",
+) -> Path:
+    """Write a static model folder: one (vocab, dim) table in model.safetensors, the tokenizer, klein.json.
+
+    The runtime reads it with klein_model.static.StaticModel; config.json follows Model2Vec's layout so that
+    its loader can read the folder too.
+    """
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = np.asarray(table)
+    if table.ndim != 2 or table.shape[0] != tokenizer.get_vocab_size():
+        raise ValueError(f"table must be (vocab={tokenizer.get_vocab_size()}, dim), got {table.shape}")
+    tok = tokenizer.__class__.from_str(tokenizer.to_str())
+    tok.no_truncation()
+    tok.no_padding()
+    tok.save(str(out / TOKENIZER))
+    save_file({STATIC_TABLE: np.ascontiguousarray(table.astype(dtype))}, str(out / WEIGHTS))
+    dim = int(table.shape[1])
+    _write_json(out / CONFIG, {"model_type": "model2vec", "architectures": ["StaticModel"], "hidden_dim": dim,
+                               "normalize": True, "seq_length": max_seq_length})
+    info = KleinInfo(
+        name=name,
+        version=version,
+        max_seq_length=max_seq_length,
+        matryoshka_dims=sorted({*matryoshka_dims, dim}),
+        fingerprint=compute_fingerprint(out),
+        kind=KIND_STATIC,
         extra=dict(extra or {}),
     )
     _write_json(out / KLEIN_JSON, asdict(info))

@@ -1,11 +1,26 @@
-"""Choosing the compute precision: bfloat16 only where the CPU has native bf16 arithmetic."""
+"""Choosing and applying the compute precision: the one place that decides how a model runs on this CPU.
+
+    "bfloat16"  autocast matmuls to bf16; only worth it where the CPU has native bf16 (AVX512-BF16, AMX)
+    "int8"      dynamic quantisation of the encoder's Linear layers (int8 weights, activations quantised
+                per batch); about 2x float32 on AVX2-only CPUs, vectors at cosine >= 0.999 to float32 for
+                klein-v1 (bench/int8_quality.py measures it for any model folder)
+    "float32"   the reference
+
+"auto" picks bfloat16 where the CPU has it, else int8 where torch has a quantised engine and the model folder
+does not opt out, else float32. A model whose int8 vectors fall short of the bar opts out in its klein.json
+with `"extra": {"int8": false}`. KLEIN_PRECISION=float32|bfloat16|int8 overrides "auto" (for benchmarks).
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
+from typing import Any
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
+_CONCRETE = PRECISIONS[1:]
+PRECISION_ENV = "KLEIN_PRECISION"
 
 
 def cpu_has_native_bf16() -> bool:
@@ -32,15 +47,60 @@ def cpu_has_native_bf16() -> bool:
     return False
 
 
-def resolve_precision(precision: str) -> str:
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision == "auto":
-        forced = os.environ.get("KLEIN_PRECISION")
-        if forced in ("float32", "bfloat16"):
-            return forced
-        return "bfloat16" if cpu_has_native_bf16() else "float32"
-    return precision
+def int8_engine_available() -> bool:
+    """Whether this torch build has a quantised CPU engine for dynamic int8 Linear layers."""
+    import torch
+
+    engines = set(torch.backends.quantized.supported_engines)
+    return bool(engines & {"x86", "fbgemm", "qnnpack", "onednn"})
+
+
+def choose_precision(requested: str, *, native_bf16: bool, int8_engine: bool, int8_allowed: bool = True,
+                     forced: str | None = None) -> str:
+    """The precision a model runs at, from what was asked and what the CPU and the model allow.
+
+    Pure, so the rule can be tested for every kind of CPU on any one machine.
+    """
+    if requested not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {requested!r}")
+    if requested != "auto":
+        return requested
+    if forced in _CONCRETE:
+        return forced
+    if native_bf16:
+        return "bfloat16"
+    if int8_engine and int8_allowed:
+        return "int8"
+    return "float32"
+
+
+def resolve_precision(precision: str, *, int8_allowed: bool = True) -> str:
+    """choose_precision() for this CPU and environment."""
+    if precision != "auto":
+        return choose_precision(precision, native_bf16=False, int8_engine=False)
+    return choose_precision(
+        "auto",
+        native_bf16=cpu_has_native_bf16(),
+        int8_engine=int8_engine_available(),
+        int8_allowed=int8_allowed,
+        forced=os.environ.get(PRECISION_ENV),
+    )
+
+
+def int8_allowed_by(extra: dict[str, Any]) -> bool:
+    """A model folder opts out of "auto" int8 with `"int8": false` in klein.json's extra section."""
+    return extra.get("int8", True) is not False
+
+
+def quantize_int8(module: Any) -> Any:
+    """A copy of `module` with every nn.Linear dynamically quantised to int8 (embeddings and norms stay float)."""
+    import torch
+
+    with warnings.catch_warnings():
+        # torch.ao's eager quantisation warns that it moves to torchao; it is still what a plain CPU
+        # torch install ships, and torchao would be one more dependency for the same kernels.
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def usable_cores() -> int:
@@ -66,4 +126,3 @@ def machine_description() -> str:
 
         name = platform.processor() or platform.machine() or "unknown CPU"
     return f"{name}, {usable_cores()} cores"
-

@@ -153,7 +153,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         f"feed-forward {st.get('intermediate')}, max_position_embeddings {st.get('max_position_embeddings')} "
         f"(max_seq_length {info.get('max_seq_length')}), no pooler; mean pooling over all tokens including <s> and </s>. "
         f"Weights stored as {extra.get('weights_dtype', 'float16')} safetensors (min cosine to the float32 model on probe "
-        f"texts: {extra.get('float16_min_cosine', '–')}); computed in bfloat16 where the CPU has native bf16, else float32.",
+        f"texts: {extra.get('float16_min_cosine', '–')}); computed in bfloat16 where the CPU has native bf16, else int8 (dynamic quantisation of the Linear layers; `bench/int8_quality.py`), else float32.",
         "",
         "## Tokenizer",
         "",

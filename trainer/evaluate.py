@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from klein_model.precision import PRECISIONS
 from trainer.data import RetrievalSet, corpus_text, find_eval_sets, read_retrieval, read_sts, read_tsv
 from trainer.metrics import paired_cosine, retrieval_scores, spearman, top_k_ids
 
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     ap.add_argument("--only", default="", help="comma list of set names, e.g. stsb_dev,scifact")
-    ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    ap.add_argument("--precision", default="auto", choices=list(PRECISIONS))
     ap.add_argument("--batch-size", type=int, default=64)
     args = ap.parse_args(argv)
     encode, label = load_encoder(args.model, args.precision, args.batch_size)

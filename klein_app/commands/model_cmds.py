@@ -29,6 +29,25 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_train, rest=[])
 
 
+def switch_model(db: str | None, spec: str) -> None:
+    """Make `spec` the configured model (the top-level --model option), checked without loading torch."""
+    import sys
+
+    from klein_app.context import open_context
+    from klein_app.errors import UserError
+    from klein_app.modelcard import model_folder
+    from klein_model.folder import KLEIN_JSON
+
+    folder = model_folder(spec)
+    if folder is None or not (folder / KLEIN_JSON).is_file():
+        raise UserError(f"no model {spec!r}: give a bundled name (lite, klein-v1) or a model folder")
+    ctx = open_context(db)  # a SettingsError is a UserError already
+    if ctx.settings.model != spec:
+        ctx.settings.model = spec
+        ctx.save_settings()
+        print(f"klein-search: model set to {spec}; `klein-search index` rebuilds the index for it", file=sys.stderr)
+
+
 def _load(path: str | None):
     import klein_model
 
@@ -87,8 +106,8 @@ def cmd_model(args) -> int:
         "dim": model.dim,
         "matryoshka_dims": model.matryoshka_dims,
         "max_seq_length": model.max_seq_length,
-        "layers": model.config.num_hidden_layers,
-        "parameters": sum(p.numel() for p in model.model.parameters()),
+        "layers": model.layers,
+        "parameters": model.n_parameters,
         "precision": model.precision,
         "fingerprint": model.fingerprint,
         "evaluation": model_evaluation(model.info),
