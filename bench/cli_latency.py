@@ -46,8 +46,9 @@ def cli(db: Path, env: dict, *argv: str) -> tuple[float, float, subprocess.Compl
     """(wall seconds, CPU seconds of the process, the finished process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "klein_app.cli", "--db", str(db), *argv], env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "klein_app.cli", "--db", str(db), *argv], env=env, capture_output=True, text=True
+    )
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
@@ -60,8 +61,10 @@ def process_cpu(pid: int) -> float:
 
 
 def summary(walls: list[float], cpus: list[float]) -> str:
-    return (f"median {statistics.median(walls):6.2f} s wall, {statistics.median(cpus):5.2f} s CPU   "
-            f"(wall min {min(walls):.2f}, max {max(walls):.2f}, n={len(walls)})")
+    return (
+        f"median {statistics.median(walls):6.2f} s wall, {statistics.median(cpus):5.2f} s CPU   "
+        f"(wall min {min(walls):.2f}, max {max(walls):.2f}, n={len(walls)})"
+    )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -79,7 +82,7 @@ def load_queries(args) -> list[str]:
     wanted = 2 * args.queries
     if args.queries_file:
         lines = [x.strip() for x in Path(args.queries_file).read_text(encoding="utf-8").splitlines()]
-        return [x for x in lines if x][: wanted]
+        return [x for x in lines if x][:wanted]
     sys.path.insert(0, str(HERE))
     from query_latency import query_texts
 
@@ -90,8 +93,13 @@ def start_service(db: Path, env: dict) -> tuple[subprocess.Popen, float]:
     from klein_app.server.discovery import find_service
 
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "klein_app.cli", "--db", str(db), "serve", "--no-watch", "--quiet"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "klein_app.cli", "--db", str(db), "serve", "--no-watch", "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     old = os.environ.get("XDG_RUNTIME_DIR")
     os.environ["XDG_RUNTIME_DIR"] = env["XDG_RUNTIME_DIR"]
     try:
@@ -134,8 +142,13 @@ asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3] == "1"))
 def tui_first_results(db: Path, env: dict, query: str, use_service: bool) -> tuple[float, float]:
     """(seconds to the first frame, seconds to the first results), both from the process's start."""
     spawned = time.time()
-    proc = subprocess.run([sys.executable, "-c", TUI_DRIVER, str(db), query, "1" if use_service else "0"],
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", TUI_DRIVER, str(db), query, "1" if use_service else "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"TUI driver failed: {proc.stderr[-2000:]}")
     painted, results = (float(x) for x in proc.stdout.split()[-2:])
@@ -196,14 +209,20 @@ def main() -> int:
             client.request("GET", "/search", params={"q": "warm up", "k": 10})
             n = args.queries
             # every embedding query is new to the service: the cache must not answer
-            for mode, batch in (("hybrid", queries[:n]), ("vector", queries[n : n + n // 2]), ("text", queries[: n // 2])):
+            for mode, batch in (
+                ("hybrid", queries[:n]),
+                ("vector", queries[n : n + n // 2]),
+                ("text", queries[: n // 2]),
+            ):
                 times, cpu0 = [], process_cpu(proc.pid)
                 for q in batch:
                     t = time.perf_counter()
                     client.request("GET", "/search", params={"q": q, "k": 10, "mode": mode})
                     times.append(time.perf_counter() - t)
                 cpu = (process_cpu(proc.pid) - cpu0) / len(batch) * 1000
-                print(f"  GET /search ({mode}, k=10){'':{7 - len(mode)}}  {fmt_ms(times)}   service CPU {cpu:5.1f} ms/query")
+                print(
+                    f"  GET /search ({mode}, k=10){'':{7 - len(mode)}}  {fmt_ms(times)}   service CPU {cpu:5.1f} ms/query"
+                )
             again = []
             for q in queries[:20]:
                 t = time.perf_counter()

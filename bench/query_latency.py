@@ -82,8 +82,15 @@ def load_model(args, work: Path):
     folder = work / name
     if not (folder / "klein.json").exists():
         corpus = [t for _, _, t in paragraphs(args.data, 5000)]
-        make_tiny_model(folder, hidden=256, layers=args.untrained_layers, vocab_size=8000, corpus=corpus,
-                        max_seq_length=64, name=name)
+        make_tiny_model(
+            folder,
+            hidden=256,
+            layers=args.untrained_layers,
+            vocab_size=8000,
+            corpus=corpus,
+            max_seq_length=64,
+            name=name,
+        )
     return klein_model.load(folder), f"UNTRAINED {name} model (no bundled model): ranking meaningless"
 
 
@@ -140,8 +147,19 @@ def write_file_rows(store) -> None:
     rows = []
     for p, parts in texts.items():
         body = "\n\n".join(t for _, t in sorted(parts)).encode()
-        rows.append(dict(path=p, folder="/bench", size=len(body), mtime=now, sha256=hashlib.sha256(body).hexdigest(),
-                         status="indexed", skip_reason="", n_chunks=len(parts), indexed_at=now))
+        rows.append(
+            dict(
+                path=p,
+                folder="/bench",
+                size=len(body),
+                mtime=now,
+                sha256=hashlib.sha256(body).hexdigest(),
+                status="indexed",
+                skip_reason="",
+                n_chunks=len(parts),
+                indexed_at=now,
+            )
+        )
     store.files_table.delete("true")
     store.files_table.add(pa.Table.from_pylist(rows, schema=files_schema()))
 
@@ -219,8 +237,12 @@ def main() -> int:
     parser.add_argument("--index", type=Path, default=Path("runs/bench-query"), help="folder to build or reuse")
     parser.add_argument("--model", help="model folder (default: the bundled model)")
     parser.add_argument("--chunks", type=int, default=100_000)
-    parser.add_argument("--unit", choices=("paragraphs", "sentences"), default="paragraphs",
-                        help="what one chunk is (sentences embed ~3x faster; at most 8 a file)")
+    parser.add_argument(
+        "--unit",
+        choices=("paragraphs", "sentences"),
+        default="paragraphs",
+        help="what one chunk is (sentences embed ~3x faster; at most 8 a file)",
+    )
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--files", type=int, default=10_000, help="files for the dupes/clusters timing")
     parser.add_argument("--untrained-layers", type=int, default=1, help="depth of the stand-in model")
@@ -279,8 +301,10 @@ def time_searches(store, model, args) -> None:
     for mode in ("vector", "hybrid", "text"):
         print(f"search {mode:7s} k=10:  {percentiles(time_search(store, model, queries, mode))}")
     # a relative glob, so an index built from bench/make_corpus.py's folder by the indexer matches too
-    print(f"search hybrid, --ext txt --path 'enwiki_slice/**':  "
-          f"{percentiles(time_search(store, model, queries[:100], 'hybrid', exts='txt', path_glob='enwiki_slice/**'))}")
+    print(
+        f"search hybrid, --ext txt --path 'enwiki_slice/**':  "
+        f"{percentiles(time_search(store, model, queries[:100], 'hybrid', exts='txt', path_glob='enwiki_slice/**'))}"
+    )
     recall, t_ann, t_flat = ann_recall(store, model, queries[:200])
     print(f"\nANN recall@10 vs exact (nprobes={ann.NPROBES}, {len(t_ann)} queries): {recall:.3f}")
     print(f"  ANN query alone:   {percentiles(t_ann)}")

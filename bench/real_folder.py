@@ -159,7 +159,10 @@ def plant(kind: str, text: str, rng: random.Random) -> tuple[str, bytes]:
         body = "\n".join(
             f"<h2>{html.escape(p.strip())}</h2>" if _heading(p) else f"<p>{html.escape(p)}</p>" for p in paras
         )
-        return ".html", f"<!doctype html><html><head><title>notes</title></head><body>\n{body}\n</body></html>\n".encode()
+        return (
+            ".html",
+            f"<!doctype html><html><head><title>notes</title></head><body>\n{body}\n</body></html>\n".encode(),
+        )
     if kind == "docx":
         import io
 
@@ -215,8 +218,10 @@ def open_index(work: Path, tree: Path, model: str | None, max_file_mb: float):
     t0 = time.perf_counter()
     report = index_paths(ctx, progress=progress_reporter(sys.stderr))
     took = time.perf_counter() - t0
-    print(f"index: {ctx.store.count_chunks()} chunks in {len(ctx.store.list_files())} files "
-          f"({report.indexed} indexed, {report.skipped} skipped this run, {took:.0f} s)")
+    print(
+        f"index: {ctx.store.count_chunks()} chunks in {len(ctx.store.list_files())} files "
+        f"({report.indexed} indexed, {report.skipped} skipped this run, {took:.0f} s)"
+    )
     return ctx
 
 
@@ -315,13 +320,23 @@ def bench_dupes(ctx, tree: Path, planted_pairs: list[tuple[str, str]]) -> None:
         for p in g.paths:
             grouped[rel(p, tree)] = n
     found = [(s, c) for s, c in planted_pairs if s in grouped and grouped.get(s) == grouped.get(c)]
-    print(f"\ndupes: {len(groups)} groups, {len(pairs)} pairs (each member against its group's first file), {took:.1f} s")
-    print(f"  precision  {right / len(pairs) if pairs else 1.0:.3f}  ({right} of {len(pairs)} pairs share >= 50% of each file's words)")
-    print(f"  recall     {len(found) / len(planted_pairs) if planted_pairs else 0.0:.3f}  ({len(found)} of {len(planted_pairs)} planted copies grouped with their source)")
-    print(f"  same-topic pairs not sharing most of their text (wrong): {sum(same_topic_wrong.values())}"
-          + "".join(f"; {k}: {v}" for k, v in sorted(same_topic_wrong.items())))
-    print(f"  same-topic pairs that do share most of their text (copies within a family): {sum(same_topic.values())}"
-          + "".join(f"; {k}: {v}" for k, v in sorted(same_topic.items())))
+    print(
+        f"\ndupes: {len(groups)} groups, {len(pairs)} pairs (each member against its group's first file), {took:.1f} s"
+    )
+    print(
+        f"  precision  {right / len(pairs) if pairs else 1.0:.3f}  ({right} of {len(pairs)} pairs share >= 50% of each file's words)"
+    )
+    print(
+        f"  recall     {len(found) / len(planted_pairs) if planted_pairs else 0.0:.3f}  ({len(found)} of {len(planted_pairs)} planted copies grouped with their source)"
+    )
+    print(
+        f"  same-topic pairs not sharing most of their text (wrong): {sum(same_topic_wrong.values())}"
+        + "".join(f"; {k}: {v}" for k, v in sorted(same_topic_wrong.items()))
+    )
+    print(
+        f"  same-topic pairs that do share most of their text (copies within a family): {sum(same_topic.values())}"
+        + "".join(f"; {k}: {v}" for k, v in sorted(same_topic.items()))
+    )
     for fam, (a, b, sa, sb) in sorted(examples.items()):
         print(f"    e.g. {fam}: {a}  ~  {b}  (difflib: {sa:.0%} / {sb:.0%} of the words shared)")
     kinds = {}
@@ -414,16 +429,24 @@ def bench_ann(ctx, work: Path, queries: list[dict], min_chunks: int) -> None:
         qv = np.asarray(ctx.model.encode([q["query"]])[0], dtype=np.float32)
         exact = []
         for r in results:
-            row = copied.chunks_table.search().where(
-                f"path = '{r.path.replace(chr(39), chr(39) * 2)}' AND chunk_index = {r.chunk_index}"
-            ).select(["vector"]).limit(1).to_arrow()
+            row = (
+                copied.chunks_table.search()
+                .where(f"path = '{r.path.replace(chr(39), chr(39) * 2)}' AND chunk_index = {r.chunk_index}")
+                .select(["vector"])
+                .limit(1)
+                .to_arrow()
+            )
             exact.append(float(vector_matrix(row)[0] @ qv))
         diffs += [abs(r.score - e) for r, e in zip(results, exact)]
         top_same += bool(exact) and int(np.argmax(exact)) == 0
     diffs_a = np.array(diffs) if diffs else np.zeros(1)
-    print(f"\nann: {copied.count_chunks()} chunks, IVF index {'built' if has_index else 'MISSING'}; "
-          f"vector-mode scores against the exact cosine of the returned chunks over {len(queries)} queries x 10")
-    print(f"  |score - exact|  mean {diffs_a.mean():.4f}  p95 {np.percentile(diffs_a, 95):.4f}  max {diffs_a.max():.4f}")
+    print(
+        f"\nann: {copied.count_chunks()} chunks, IVF index {'built' if has_index else 'MISSING'}; "
+        f"vector-mode scores against the exact cosine of the returned chunks over {len(queries)} queries x 10"
+    )
+    print(
+        f"  |score - exact|  mean {diffs_a.mean():.4f}  p95 {np.percentile(diffs_a, 95):.4f}  max {diffs_a.max():.4f}"
+    )
     print(f"  first result has the best exact cosine of the ten: {top_same} of {len(queries)}")
     del lancedb
 
@@ -436,9 +459,13 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=HERE / "real_folder.json", help="queries, judgments, plants")
     parser.add_argument("--model", help="model folder (default: the bundled model)")
     parser.add_argument("--no-man", action="store_true", help="leave the packages' man pages out")
-    parser.add_argument("--max-file-mb", type=float, default=0.35,
-                        help="the app's max_file_mb for this index (default 0.35: the five largest upstream "
-                             "changelogs, 5.5 MB of text, are skipped as too large, which keeps the first run short)")
+    parser.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=0.35,
+        help="the app's max_file_mb for this index (default 0.35: the five largest upstream "
+        "changelogs, 5.5 MB of text, are skipped as too large, which keeps the first run short)",
+    )
     parser.add_argument("--only", choices=("search", "dupes", "clusters", "ann"), action="append")
     parser.add_argument("--modes", default="hybrid,vector,text")
     parser.add_argument("--ann-chunks", type=int, default=24_000, help="replicate the chunks past this many")
@@ -462,7 +489,9 @@ def main() -> int:
         stamp.write_text(wanted)
         print("tree: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     planted_pairs = plant_copies(tree, data["planted"])
-    print(f"tree: {tree} ({sum(1 for _ in tree.rglob('*') if _.is_file()) - 1} files, {len(planted_pairs)} planted copies)")
+    print(
+        f"tree: {tree} ({sum(1 for _ in tree.rglob('*') if _.is_file()) - 1} files, {len(planted_pairs)} planted copies)"
+    )
     ctx = open_index(work, tree, args.model, args.max_file_mb)
     print(f"model: {ctx.model.name} ({ctx.model.dim}-d)")
     parts = args.only or ["search", "dupes", "clusters", "ann"]

@@ -134,12 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = {"texts": len(texts), "steps": steps, **score(encode, args.data, rs)}
         print(name, json.dumps({k: round(v, 2) for k, v in results[name].items()}), flush=True)
 
-    print(f"\n| arm | texts | steps | STSb dev | SciFact nDCG@10 | queries in A (n={results['control']['n_A']}) "
-          f"| queries in B, unseen (n={results['control']['n_B']}) |")
+    print(
+        f"\n| arm | texts | steps | STSb dev | SciFact nDCG@10 | queries in A (n={results['control']['n_A']}) "
+        f"| queries in B, unseen (n={results['control']['n_B']}) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['texts']:,} | {r['steps']} | {r['stsb_dev']:.2f} | {r['scifact']:.2f} "
-              f"| {r['queries_A']:.2f} | {r['queries_B']:.2f} |")
+        print(
+            f"| {name} | {r['texts']:,} | {r['steps']} | {r['stsb_dev']:.2f} | {r['scifact']:.2f} "
+            f"| {r['queries_A']:.2f} | {r['queries_B']:.2f} |"
+        )
     if args.json:
         args.json.write_text(json.dumps({"run": str(args.run), "minutes": args.minutes, "results": results}, indent=2))
     return 0

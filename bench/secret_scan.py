@@ -60,9 +60,13 @@ def main() -> None:
         seconds += time.perf_counter() - t
         if reason:
             flagged.append((path, reason))
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    print(f"scanned {n} text files, {chars / 1e6:.1f} M characters, in {seconds:.2f} s "
-          f"({chars / 1e6 / max(seconds, 1e-9):.1f} M chars/s)")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; python {sys.version.split()[0]}"
+    )
+    print(
+        f"scanned {n} text files, {chars / 1e6:.1f} M characters, in {seconds:.2f} s "
+        f"({chars / 1e6 / max(seconds, 1e-9):.1f} M chars/s)"
+    )
     print(f"flagged {len(flagged)} ({100 * len(flagged) / max(n, 1):.3f} %)")
     for reason, count in Counter(r for _, r in flagged).most_common():
         print(f"  {count:5d}  {reason}")

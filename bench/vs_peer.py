@@ -115,9 +115,7 @@ def run_peer(folder: Path, queries: dict[str, str], work: Path) -> dict:
     t0 = time.perf_counter()
     for qid, text in queries.items():
         qv = model.encode([text], normalize_embeddings=True)[0]
-        hits = (
-            table.search(query_type="hybrid").vector(qv).text(text).rerank(reranker).limit(CANDIDATES).to_list()
-        )
+        hits = table.search(query_type="hybrid").vector(qv).text(text).rerank(reranker).limit(CANDIDATES).to_list()
         docs: list[str] = []
         for h in hits:
             if h["doc"] not in docs:
@@ -158,20 +156,32 @@ def main() -> int:
         print(f"peer: indexed in {results['peer']['index_s']}s, {results['peer']['query_ms']} ms/query", flush=True)
     for name in [v for v in args.variants.split(",") if v]:
         results[f"klein:{name}"] = run_app(folder, queries, tmp / f"app-{name}", VARIANTS[name])
-        print(f"klein:{name}: indexed in {results[f'klein:{name}']['index_s']}s, "
-              f"{results[f'klein:{name}']['query_ms']} ms/query", flush=True)
+        print(
+            f"klein:{name}: indexed in {results[f'klein:{name}']['index_s']}s, "
+            f"{results[f'klein:{name}']['query_ms']} ms/query",
+            flush=True,
+        )
 
     peer = results.get("peer")
     print()
-    print(f"{'pipeline':>16} {'model':>44} {'chunk':>5} {'chunks':>6} {'index s':>8} {'speed-up':>8} {'nDCG@10':>8} {'query ms':>8}")
-    summary = {"machine": machine_description(), "files": len(list(folder.iterdir())), "queries": len(queries), "runs": {}}
+    print(
+        f"{'pipeline':>16} {'model':>44} {'chunk':>5} {'chunks':>6} {'index s':>8} {'speed-up':>8} {'nDCG@10':>8} {'query ms':>8}"
+    )
+    summary = {
+        "machine": machine_description(),
+        "files": len(list(folder.iterdir())),
+        "queries": len(queries),
+        "runs": {},
+    }
     for name, r in results.items():
         r["ndcg@10"] = round(ndcg(r.pop("ranked"), qrels), 2)
         r["index_speedup_vs_peer"] = round(peer["index_s"] / r["index_s"], 2) if peer else None
         summary["runs"][name] = r
         up = f"{r['index_speedup_vs_peer']:>7.2f}x" if peer else f"{'-':>8}"
-        print(f"{name:>16} {r['model']:>44} {r['chunk_tokens']:>5} {r['chunks']:>6} {r['index_s']:>8.1f} "
-              f"{up} {r['ndcg@10']:>8.2f} {r['query_ms']:>8.1f}")
+        print(
+            f"{name:>16} {r['model']:>44} {r['chunk_tokens']:>5} {r['chunks']:>6} {r['index_s']:>8.1f} "
+            f"{up} {r['ndcg@10']:>8.2f} {r['query_ms']:>8.1f}"
+        )
     print(f"machine: {summary['machine']} (other jobs may share the cores: the speed-up is the steadier figure)")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))

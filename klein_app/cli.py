@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="index and config folder, or s3://bucket/prefix (overrides KLEIN_SEARCH_HOME)",
     )
     parser.add_argument(
-        "--model", dest="use_model", metavar="NAME|DIR",
+        "--model",
+        dest="use_model",
+        metavar="NAME|DIR",
         help='switch the model ("lite" for the static klein-lite, "klein-v1", or a folder); saved in the settings, '
         "the next index run rebuilds the index for it while searches keep using the old one",
     )

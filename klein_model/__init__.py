@@ -1,8 +1,8 @@
 """klein_model: load a Klein embedding model and turn text into vectors.
 
-    import klein_model
-    model = klein_model.load()            # the bundled model
-    vectors = model.encode(["a sentence", "another one"])
+import klein_model
+model = klein_model.load()            # the bundled model
+vectors = model.encode(["a sentence", "another one"])
 """
 
 from __future__ import annotations

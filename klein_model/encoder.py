@@ -97,7 +97,9 @@ class KleinModel:
         return int(self.config.num_hidden_layers)
 
     def __repr__(self) -> str:
-        return f"KleinModel(name={self.name!r}, dim={self.dim}, precision={self.precision!r}, folder={str(self.folder)!r})"
+        return (
+            f"KleinModel(name={self.name!r}, dim={self.dim}, precision={self.precision!r}, folder={str(self.folder)!r})"
+        )
 
     # -- tokens ---------------------------------------------------------------------------------------
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:

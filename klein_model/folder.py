@@ -29,7 +29,13 @@ STATIC_TABLE = "embeddings"  # the one tensor in a static folder's model.safeten
 
 # RoBERTa's special-token layout; RobertaModel derives position ids from pad_token_id, so the
 # tokenizer and the config must agree on it.
-SPECIAL_TOKENS = {"bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>", "mask_token": "<mask>"}
+SPECIAL_TOKENS = {
+    "bos_token": "<s>",
+    "pad_token": "<pad>",
+    "eos_token": "</s>",
+    "unk_token": "<unk>",
+    "mask_token": "<mask>",
+}
 SPECIAL_IDS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4}
 
 
@@ -175,28 +181,37 @@ def save_model_folder(
     # Tied or shared tensors are not expected in an encoder; clone defensively so safetensors accepts them.
     save_file({k: v.clone() for k, v in state.items()}, str(out / WEIGHTS), metadata={"format": "pt"})
 
-    _write_json(out / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast",
-        "model_max_length": max_seq_length,
-        "clean_up_tokenization_spaces": False,
-        **SPECIAL_TOKENS,
-        "sep_token": "</s>",
-        "cls_token": "<s>",
-    })
+    _write_json(
+        out / "tokenizer_config.json",
+        {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": max_seq_length,
+            "clean_up_tokenization_spaces": False,
+            **SPECIAL_TOKENS,
+            "sep_token": "</s>",
+            "cls_token": "<s>",
+        },
+    )
     _write_json(out / "special_tokens_map.json", {**SPECIAL_TOKENS, "sep_token": "</s>", "cls_token": "<s>"})
-    _write_json(out / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ])
+    _write_json(
+        out / "modules.json",
+        [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+    )
     _write_json(out / "sentence_bert_config.json", {"max_seq_length": max_seq_length, "do_lower_case": False})
-    _write_json(out / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": config.hidden_size,
-        "pooling_mode_cls_token": False,
-        "pooling_mode_mean_tokens": True,
-        "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False,
-    })
+    _write_json(
+        out / "1_Pooling" / "config.json",
+        {
+            "word_embedding_dimension": config.hidden_size,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+        },
+    )
     (out / "2_Normalize").mkdir(exist_ok=True)
 
     info = KleinInfo(
@@ -242,8 +257,16 @@ def save_static_folder(
     tok.save(str(out / TOKENIZER))
     save_file({STATIC_TABLE: np.ascontiguousarray(table.astype(dtype))}, str(out / WEIGHTS))
     dim = int(table.shape[1])
-    _write_json(out / CONFIG, {"model_type": "model2vec", "architectures": ["StaticModel"], "hidden_dim": dim,
-                               "normalize": True, "seq_length": max_seq_length})
+    _write_json(
+        out / CONFIG,
+        {
+            "model_type": "model2vec",
+            "architectures": ["StaticModel"],
+            "hidden_dim": dim,
+            "normalize": True,
+            "seq_length": max_seq_length,
+        },
+    )
     info = KleinInfo(
         name=name,
         version=version,

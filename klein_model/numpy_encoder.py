@@ -122,16 +122,21 @@ def _load_weights(path: Path, n_layers: int) -> dict:
         layers = []
         for i in range(n_layers):
             p = f"encoder.layer.{i}"
-            layers.append({
-                "q": pair(f"{p}.attention.self.query"),
-                "k": pair(f"{p}.attention.self.key"),
-                "v": pair(f"{p}.attention.self.value"),
-                "attn_out": pair(f"{p}.attention.output.dense"),
-                "attn_ln": (state[f"{p}.attention.output.LayerNorm.weight"], state[f"{p}.attention.output.LayerNorm.bias"]),
-                "inter": pair(f"{p}.intermediate.dense"),
-                "out": pair(f"{p}.output.dense"),
-                "out_ln": (state[f"{p}.output.LayerNorm.weight"], state[f"{p}.output.LayerNorm.bias"]),
-            })
+            layers.append(
+                {
+                    "q": pair(f"{p}.attention.self.query"),
+                    "k": pair(f"{p}.attention.self.key"),
+                    "v": pair(f"{p}.attention.self.value"),
+                    "attn_out": pair(f"{p}.attention.output.dense"),
+                    "attn_ln": (
+                        state[f"{p}.attention.output.LayerNorm.weight"],
+                        state[f"{p}.attention.output.LayerNorm.bias"],
+                    ),
+                    "inter": pair(f"{p}.intermediate.dense"),
+                    "out": pair(f"{p}.output.dense"),
+                    "out_ln": (state[f"{p}.output.LayerNorm.weight"], state[f"{p}.output.LayerNorm.bias"]),
+                }
+            )
         return {
             "word": state["embeddings.word_embeddings.weight"],
             "position": state["embeddings.position_embeddings.weight"],

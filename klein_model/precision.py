@@ -55,8 +55,9 @@ def int8_engine_available() -> bool:
     return bool(engines & {"x86", "fbgemm", "qnnpack", "onednn"})
 
 
-def choose_precision(requested: str, *, native_bf16: bool, int8_engine: bool, int8_allowed: bool = True,
-                     forced: str | None = None) -> str:
+def choose_precision(
+    requested: str, *, native_bf16: bool, int8_engine: bool, int8_allowed: bool = True, forced: str | None = None
+) -> str:
     """The precision a model runs at, from what was asked and what the CPU and the model allow.
 
     Pure, so the rule can be tested for every kind of CPU on any one machine.
@@ -112,7 +113,7 @@ def usable_cores() -> int:
 
 
 def machine_description() -> str:
-    """"<CPU model>, N cores" — how benchmarks and model cards name the machine their figures came from."""
+    """ "<CPU model>, N cores" — how benchmarks and model cards name the machine their figures came from."""
     name = ""
     try:
         for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():

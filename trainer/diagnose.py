@@ -29,14 +29,36 @@ from trainer import domains
 from trainer.data import corpus_text, read_tsv
 
 DOMAINS = {
-    "docs & code Q&A": ["python_docs_3_13", "python_peps", "rust_book_and_rfcs", "go_website_docs_blog",
-                        "stackexchange_small_sites"],
-    "CS & science abstracts": ["arxiv_daily_cs_abstracts", "keyphrase_sci_abstracts", "csabstruct_cs_abstracts",
-                               "scitldr_cs_abstracts", "asreview_softeng_abstracts", "scierc_cs_abstracts"],
-    "biomedical abstracts": ["ohsumed_medline1991", "asreview_biomed_abstracts", "scibert_bio_abstracts",
-                             "medical_abstracts_tc_test", "hoc_cancer_abstracts", "nicta_piboso_abstracts"],
-    "prose & news": ["litbank_gutenberg_novels", "nltk_speeches_abc_brown", "reuters21578_newswire",
-                     "bbc_news_articles", "kpcrowd_broadcast_news"],
+    "docs & code Q&A": [
+        "python_docs_3_13",
+        "python_peps",
+        "rust_book_and_rfcs",
+        "go_website_docs_blog",
+        "stackexchange_small_sites",
+    ],
+    "CS & science abstracts": [
+        "arxiv_daily_cs_abstracts",
+        "keyphrase_sci_abstracts",
+        "csabstruct_cs_abstracts",
+        "scitldr_cs_abstracts",
+        "asreview_softeng_abstracts",
+        "scierc_cs_abstracts",
+    ],
+    "biomedical abstracts": [
+        "ohsumed_medline1991",
+        "asreview_biomed_abstracts",
+        "scibert_bio_abstracts",
+        "medical_abstracts_tc_test",
+        "hoc_cancer_abstracts",
+        "nicta_piboso_abstracts",
+    ],
+    "prose & news": [
+        "litbank_gutenberg_novels",
+        "nltk_speeches_abc_brown",
+        "reuters21578_newswire",
+        "bbc_news_articles",
+        "kpcrowd_broadcast_news",
+    ],
     "mail": ["newsgroups20_bydate", "enron1_ham_emails"],
 }
 
@@ -56,13 +78,19 @@ def domain_texts(
     for name, stems in DOMAINS.items():
         # the same number from each file, so that one large file does not stand for the domain
         per = max(n // len(stems), 1)
-        out[name] = [t for s in stems for t in _sample([x for x in corpora.get(s, []) if domains.held_out(x)], per, seed)]
-    out["man pages"] = _sample([t for t in domains.man_page_texts(man_root, 3000, seed + 1) if domains.held_out(t)],
-                               n, seed)
+        out[name] = [
+            t for s in stems for t in _sample([x for x in corpora.get(s, []) if domains.held_out(x)], per, seed)
+        ]
+    out["man pages"] = _sample(
+        [t for t in domains.man_page_texts(man_root, 3000, seed + 1) if domains.held_out(t)], n, seed
+    )
     by_src = domains.python_source_texts(domains.python_sources(), files_per_source, seed)
     out["docstrings & comments"] = _sample([t for v in by_src.values() for t in v if domains.held_out(t)], n, seed)
     if (d / "retrieval" / "cisi" / "corpus.tsv").exists():
-        cisi = [corpus_text(r.get("title", ""), r.get("text", "")) for r in read_tsv(d / "retrieval" / "cisi" / "corpus.tsv")]
+        cisi = [
+            corpus_text(r.get("title", ""), r.get("text", ""))
+            for r in read_tsv(d / "retrieval" / "cisi" / "corpus.tsv")
+        ]
         out["CISI documents (eval only)"] = _sample(cisi, n, seed)
     flores = d / "multilingual" / "en_hi_dev" / "flores200_dev.tsv"
     if flores.exists():
@@ -75,8 +103,11 @@ def domain_texts(
 def reference_texts(data_dir: Path, n: int = 600, seed: int = 7) -> list[str]:
     d = Path(data_dir) / "sentences"
     texts = []
-    for rel, col in [("enwiki_slice/paragraphs.tsv.gz", "text"), ("wikinews_en/paragraphs.tsv.gz", "text"),
-                     ("enwiki_slice/sentences.tsv.gz", "sentence")]:
+    for rel, col in [
+        ("enwiki_slice/paragraphs.tsv.gz", "text"),
+        ("wikinews_en/paragraphs.tsv.gz", "text"),
+        ("enwiki_slice/sentences.tsv.gz", "sentence"),
+    ]:
         if (d / rel).exists():
             texts += _sample([r[col] for r in read_tsv(d / rel) if domains.held_out(r[col])], n // 3, seed)
     return texts
@@ -102,6 +133,7 @@ def similarity_correlation(s: np.ndarray, t: np.ndarray) -> float:
 
 def cached_encoder(encode: Callable, cache: Path | None, label: str) -> Callable:
     """encode() with its vectors kept in cache/<label>-<hash of texts>.npy: the teacher does not change."""
+
     def run(texts: list[str]) -> np.ndarray:
         if cache is None:
             return encode(texts)
@@ -118,7 +150,12 @@ def cached_encoder(encode: Callable, cache: Path | None, label: str) -> Callable
 
 
 def diagnose(
-    student: Callable, teacher: Callable, data_dir: Path, n: int = 100, n_ref: int = 600, texts: dict | None = None,
+    student: Callable,
+    teacher: Callable,
+    data_dir: Path,
+    n: int = 100,
+    n_ref: int = 600,
+    texts: dict | None = None,
     log=print,
 ) -> dict[str, dict]:
     """Per-domain closeness of student to teacher; `texts` (from domain_texts) when several models share them."""
@@ -129,8 +166,11 @@ def diagnose(
         pairs = isinstance(items[0], tuple)
         s = student([x[0] for x in items] if pairs else items)
         t = teacher([x[1] for x in items] if pairs else items)
-        results[name] = {"cos": float(mapped_cosine(s, t, w).mean()), "sim_r": similarity_correlation(s, t),
-                         "texts": len(items)}
+        results[name] = {
+            "cos": float(mapped_cosine(s, t, w).mean()),
+            "sim_r": similarity_correlation(s, t),
+            "texts": len(items),
+        }
         log(f"{name}: cos {results[name]['cos']:.3f} sim_r {results[name]['sim_r']:.3f} ({len(items)} texts)")
     return results
 
@@ -154,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     for model in args.model:
         student, label = load_encoder(model)
         print(f"model: {label}", file=sys.stderr)
-        results = diagnose(student, teacher, args.data, args.n, args.n_ref, texts, log=lambda m: print(m, file=sys.stderr))
+        results = diagnose(
+            student, teacher, args.data, args.n, args.n_ref, texts, log=lambda m: print(m, file=sys.stderr)
+        )
         blobs.append({"model": label, "teacher": tlabel, "results": results})
     text = json.dumps(blobs[0] if len(blobs) == 1 else blobs, indent=2)
     if args.json:

@@ -273,6 +273,7 @@ def train_student(
         for g in opt.param_groups:
             g["lr"] = lr
         return lr
+
     step, elapsed, history = 0, 0.0, []
     if state is not None:
         model.load_state_dict(state["model"])
@@ -337,8 +338,9 @@ def train_student(
             }
         batches = chunk_batches[chunk]
         b = batches[pos % len(batches)]
-        parts, n_tokens = distill_step(model, proj, opt, params, [ids[i] for i in b], tgt[torch.from_numpy(row[b])], cfg,
-                                       dims)
+        parts, n_tokens = distill_step(
+            model, proj, opt, params, [ids[i] for i in b], tgt[torch.from_numpy(row[b])], cfg, dims
+        )
         step += 1
         seqs += len(b)
         toks += n_tokens
@@ -351,8 +353,13 @@ def train_student(
             dt = max(time.time() - t_mark, 1e-9)
             n = cfg.log_every_steps if step % cfg.log_every_steps == 0 else step % cfg.log_every_steps
             msg = " ".join(f"{k} {v / n:.4f}" for k, v in parts_acc.items())
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "seq_s": seqs / dt,
-                   "texts_with_targets": int(pool.available.sum())}
+            rec = {
+                "step": step,
+                "elapsed": round(elapsed, 1),
+                "lr": lr,
+                "seq_s": seqs / dt,
+                "texts_with_targets": int(pool.available.sum()),
+            }
             rec.update({k: v / n for k, v in parts_acc.items()})
             if step % cfg.eval_every_steps == 0 or finished:
                 rec["stsb_dev"] = dev_score()
@@ -372,7 +379,16 @@ def train_student(
     if not (step >= cfg.steps or (budget and elapsed >= budget)):
         log(f"student: stopped at step {step}/{cfg.steps}; run again to resume")
         return None
-    _save(final, {"model": model.state_dict(), "config": model.config.to_dict(), "steps": step, "elapsed": elapsed,
-                  "texts_with_targets": int(pool.available.sum()), "sequences": int(step * cfg.batch_size)})
+    _save(
+        final,
+        {
+            "model": model.state_dict(),
+            "config": model.config.to_dict(),
+            "steps": step,
+            "elapsed": elapsed,
+            "texts_with_targets": int(pool.available.sum()),
+            "sequences": int(step * cfg.batch_size),
+        },
+    )
     log(f"student: done, {step} steps in {elapsed / 60:.1f} min")
     return final

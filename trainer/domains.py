@@ -65,16 +65,44 @@ def corpora_passages(folder: str | Path) -> dict[str, list[str]]:
 
     out = {}
     for path in sorted(Path(folder).glob("*.tsv.gz")):
-        out[path.name.removesuffix(".tsv.gz")] = [corpus_text(r.get("title", ""), r.get("text", "")) for r in read_tsv(path)]
+        out[path.name.removesuffix(".tsv.gz")] = [
+            corpus_text(r.get("title", ""), r.get("text", "")) for r in read_tsv(path)
+        ]
     return out
 
 
 # ---------------------------------------------------------------- man pages
 
 _FONT = re.compile(r"\\f(\[[^\]]*\]|\(..|.)")
-_NAMED = {"em": "—", "en": "–", "aq": "'", "dq": '"', "lq": '"', "rq": '"', "oq": "'", "cq": "'", "bu": "•",
-          "co": "©", "rg": "®", "tm": "™", "mi": "-", "pl": "+", "ti": "~", "ha": "^", "ga": "`", "fm": "'",
-          "hy": "-", "Fo": "«", "Fc": "»", "<=": "≤", ">=": "≥", "->": "→", "<-": "←", "mu": "×", "de": "°"}
+_NAMED = {
+    "em": "—",
+    "en": "–",
+    "aq": "'",
+    "dq": '"',
+    "lq": '"',
+    "rq": '"',
+    "oq": "'",
+    "cq": "'",
+    "bu": "•",
+    "co": "©",
+    "rg": "®",
+    "tm": "™",
+    "mi": "-",
+    "pl": "+",
+    "ti": "~",
+    "ha": "^",
+    "ga": "`",
+    "fm": "'",
+    "hy": "-",
+    "Fo": "«",
+    "Fc": "»",
+    "<=": "≤",
+    ">=": "≥",
+    "->": "→",
+    "<-": "←",
+    "mu": "×",
+    "de": "°",
+}
 _ESCAPES = [
     (re.compile(r"\\\((..)"), lambda m: _NAMED.get(m.group(1), "")),
     (re.compile(r"\\\[([^\]]*)\]"), lambda m: _NAMED.get(m.group(1), "")),
@@ -85,8 +113,36 @@ _ESCAPES = [
 ]
 # requests that start a new paragraph; the rest of the dot-lines are layout and are dropped
 _BREAKS = {"SH", "SS", "PP", "P", "LP", "TP", "IP", "HP", "TQ", "sp", "br", "Sh", "Pp", "It", "Bl", "El", "Ss"}
-_TEXT_MACROS = {"B", "I", "BI", "IB", "BR", "RB", "IR", "RI", "SM", "SB", "Nm", "Nd", "Ar", "Fl", "Cm", "Em", "Pa",
-                "Xr", "Dq", "Ql", "Sy", "Va", "Ev", "Li", "Fn", "Fa", "Ft", "Op"}
+_TEXT_MACROS = {
+    "B",
+    "I",
+    "BI",
+    "IB",
+    "BR",
+    "RB",
+    "IR",
+    "RI",
+    "SM",
+    "SB",
+    "Nm",
+    "Nd",
+    "Ar",
+    "Fl",
+    "Cm",
+    "Em",
+    "Pa",
+    "Xr",
+    "Dq",
+    "Ql",
+    "Sy",
+    "Va",
+    "Ev",
+    "Li",
+    "Fn",
+    "Fa",
+    "Ft",
+    "Op",
+}
 
 
 def roff_line_text(line: str) -> str:

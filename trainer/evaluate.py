@@ -101,12 +101,13 @@ def load_encoder(model: str, precision: str = "auto", batch_size: int = 64) -> t
         m = klein_model.load(path, precision=precision)
         return (lambda texts: m.encode(list(texts), batch_size=batch_size)), f"{m.name} ({m.precision})"
     from klein_model.precision import resolve_precision
-
     from trainer.teacher import load_teacher
 
     bf16 = resolve_precision(precision) == "bfloat16"
     teacher = load_teacher(model, max_length=256, bf16=bf16)
-    return (lambda texts: teacher.encode(list(texts), batch_size=batch_size)), f"{teacher.name} ({'bf16' if bf16 else 'fp32'})"
+    return (
+        lambda texts: teacher.encode(list(texts), batch_size=batch_size)
+    ), f"{teacher.name} ({'bf16' if bf16 else 'fp32'})"
 
 
 def main(argv: list[str] | None = None) -> int:

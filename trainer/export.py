@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from klein_model.precision import machine_description
-
 from trainer.card import write_card
 
 # files whose content defines the training text, hashed into klein.json
@@ -39,7 +38,8 @@ def data_files(data_dir: Path, counts: dict[str, int]) -> list[str]:
         for path in sorted(Path(data_dir).glob(pattern)):
             rel = path.relative_to(data_dir).as_posix()
             used = counts.get(f"corpora/{path.name.removesuffix('.tsv.gz')}") or (
-                rel.startswith("multilingual/en_hi_train/") and counts.get("en_hi_hi"))
+                rel.startswith("multilingual/en_hi_train/") and counts.get("en_hi_hi")
+            )
             if used:
                 rels.append(rel)
     return rels
@@ -57,16 +57,21 @@ def local_provenance(texts_meta: dict, mix) -> dict:
         out["man_pages"] = domains.provenance(
             f"English man pages ({mix.man_root}/man*/, at most 8 pages per command family; never /usr/share/doc)",
             "that of each page's Debian package (GPL, BSD, MIT and others; see the package's copyright file)",
-            by_source["man_pages"])
+            by_source["man_pages"],
+        )
     if by_source.get("python_help"):
-        out["python_help"] = domains.provenance(f"pydoc help topics of Python {platform.python_version()}", "PSF-2.0",
-                                                by_source["python_help"])
+        out["python_help"] = domains.provenance(
+            f"pydoc help topics of Python {platform.python_version()}", "PSF-2.0", by_source["python_help"]
+        )
     if by_source.get("python_source"):
         dists = {s.name: f"{s.version} ({s.licence})" for s in domains.python_sources()}
         out["python_source"] = domains.provenance(
             f"docstrings and comment blocks of the Python standard library and {len(dists) - 1} installed"
-            f" distributions ({mix.python_files_per_source} files each)", "per distribution, listed in `distributions`",
-            by_source["python_source"], distributions=dists)
+            f" distributions ({mix.python_files_per_source} files each)",
+            "per distribution, listed in `distributions`",
+            by_source["python_source"],
+            distributions=dists,
+        )
     return out
 
 
@@ -84,7 +89,6 @@ def load_student(out: Path):
 def _fp16_fidelity(model, tokenizer, folder: Path, max_len: int) -> float:
     """Min cosine between the in-memory float32 student and the saved folder loaded at float32."""
     import klein_model
-
     from trainer.distill import student_encoder
 
     probe = [
@@ -102,6 +106,7 @@ def _fp16_fidelity(model, tokenizer, folder: Path, max_len: int) -> float:
 
 def export_folder(recipe, out: Path, export_dir: Path, extra: dict, log=print) -> Path:
     import torch
+
     from klein_model.folder import save_model_folder
 
     model, tokenizer, _ = load_student(out)
@@ -169,7 +174,10 @@ def export_and_evaluate(
 
     _, _, blob = load_student(out)
     texts_meta = json.loads((out / "texts.json").read_text())
-    data_block = {"files": file_hashes(data_dir, data_files(data_dir, texts_meta["counts"])), "texts": texts_meta["counts"]}
+    data_block = {
+        "files": file_hashes(data_dir, data_files(data_dir, texts_meta["counts"])),
+        "texts": texts_meta["counts"],
+    }
     local = local_provenance(texts_meta, recipe.data)
     if local:
         data_block["local"] = local
@@ -211,7 +219,9 @@ def export_and_evaluate(
         eval_block["previous"] = cached_results(out / "previous_eval.json", str(start), data_dir, log)
         eval_block["previous_model"] = recipe.student.init_from
         # a continuation is judged by what it changed: closeness to the teacher by domain, before and after
-        update_klein_extra(export_dir, diagnostic=diagnostic(start, export_dir, out, data_dir, recipe.teacher.model, log))
+        update_klein_extra(
+            export_dir, diagnostic=diagnostic(start, export_dir, out, data_dir, recipe.teacher.model, log)
+        )
     (out / "eval.json").write_text(json.dumps(eval_block, indent=2))
     update_klein_extra(export_dir, eval=eval_block)
     write_card(export_dir, out)

@@ -77,7 +77,9 @@ def special_ids(tokenizer) -> list[int]:
 # ---------------------------------------------------------------- stage 2: PCA + SIF
 
 
-def pca_sif_table(raw: np.ndarray, freq: np.ndarray, dim: int, sif_a: float, specials: list[int], seed: int) -> np.ndarray:
+def pca_sif_table(
+    raw: np.ndarray, freq: np.ndarray, dim: int, sif_a: float, specials: list[int], seed: int
+) -> np.ndarray:
     from sklearn.decomposition import PCA
 
     reduced = PCA(n_components=min(dim, raw.shape[1]), random_state=seed).fit_transform(raw.astype(np.float64))
@@ -154,26 +156,35 @@ def project(table: np.ndarray, dim: int) -> np.ndarray:
 
 def refinement_texts(data_dir: Path, tokenizer, cfg: LiteConfig) -> list[str]:
     """Sentences and paragraphs from the distillation sources (never STS or retrieval text), cut to max_tokens."""
-    mix = DataMix(**{k: 0 for k in ("titles", "leads", "qa_questions", "qa_answers", "claims", "evidence", "mrpc")},
-                  enwiki_sentences=cfg.sentences * 5 // 8, wikinews_sentences=cfg.sentences * 3 // 8,
-                  enwiki_paragraphs=cfg.paragraphs // 2, wikinews_paragraphs=cfg.paragraphs // 2, seed=cfg.seed)
+    mix = DataMix(
+        **{k: 0 for k in ("titles", "leads", "qa_questions", "qa_answers", "claims", "evidence", "mrpc")},
+        enwiki_sentences=cfg.sentences * 5 // 8,
+        wikinews_sentences=cfg.sentences * 3 // 8,
+        enwiki_paragraphs=cfg.paragraphs // 2,
+        wikinews_paragraphs=cfg.paragraphs // 2,
+        seed=cfg.seed,
+    )
     by_source = training_texts(data_dir, mix)
     texts = [t for items in by_source.values() for t in items]
     return truncate_to_tokens(texts, tokenizer, cfg.max_tokens)
 
 
 def frequency_texts(data_dir: Path, cfg: LiteConfig) -> list[str]:
-    mix = DataMix(**{k: 0 for k in ("titles", "leads", "qa_questions", "qa_answers", "claims", "evidence", "mrpc")},
-                  enwiki_sentences=cfg.freq_texts // 2, wikinews_sentences=cfg.freq_texts // 4,
-                  enwiki_paragraphs=cfg.freq_texts // 8, wikinews_paragraphs=cfg.freq_texts // 8, seed=cfg.seed + 1)
+    mix = DataMix(
+        **{k: 0 for k in ("titles", "leads", "qa_questions", "qa_answers", "claims", "evidence", "mrpc")},
+        enwiki_sentences=cfg.freq_texts // 2,
+        wikinews_sentences=cfg.freq_texts // 4,
+        enwiki_paragraphs=cfg.freq_texts // 8,
+        wikinews_paragraphs=cfg.freq_texts // 8,
+        seed=cfg.seed + 1,
+    )
     return [t for items in training_texts(data_dir, mix).values() for t in items]
 
 
 def build(data_dir: Path, out: Path, student_dir: str | None, work: Path, cfg: LiteConfig, log=print) -> dict:
     import klein_model
-    from klein_model.folder import save_static_folder
+    from klein_model.folder import KIND_STATIC, KleinInfo, save_static_folder
     from klein_model.static import StaticModel
-    from klein_model.folder import KIND_STATIC, KleinInfo
     from trainer.data import read_sts
     from trainer.init_static import token_frequencies
     from trainer.metrics import paired_cosine, spearman
@@ -201,12 +212,21 @@ def build(data_dir: Path, out: Path, student_dir: str | None, work: Path, cfg: L
     timings["pca_sif_s"] = round(time.time() - t0, 1)
 
     def model_of(table: np.ndarray) -> StaticModel:
-        info = KleinInfo(name=cfg.name, version=cfg.version, max_seq_length=student.max_seq_length,
-                         matryoshka_dims=[], fingerprint="", kind=KIND_STATIC)
+        info = KleinInfo(
+            name=cfg.name,
+            version=cfg.version,
+            max_seq_length=student.max_seq_length,
+            matryoshka_dims=[],
+            fingerprint="",
+            kind=KIND_STATIC,
+        )
         return StaticModel(table, tok, info)
 
-    sts = {split: read_sts(data_dir / "sts" / f"{split}.tsv") for split in ("stsb_dev", "stsb_test")
-           if (data_dir / "sts" / f"{split}.tsv").exists()}
+    sts = {
+        split: read_sts(data_dir / "sts" / f"{split}.tsv")
+        for split in ("stsb_dev", "stsb_test")
+        if (data_dir / "sts" / f"{split}.tsv").exists()
+    }
 
     def sts_score(table: np.ndarray, split: str = "stsb_dev") -> float:
         s = sts[split]
@@ -234,8 +254,10 @@ def build(data_dir: Path, out: Path, student_dir: str | None, work: Path, cfg: L
     start = (table0 @ w).astype(np.float32)
     start /= np.linalg.norm(start, axis=1)[np.linalg.norm(start, axis=1) > 0].mean()
     baseline = {"static_pca_sif": round(sts_score(table0), 2), "least_squares_map": round(sts_score(start), 2)}
-    log(f"lite: stsb_dev static {baseline['static_pca_sif']:.2f}, mapped into the teacher's space "
-        f"{baseline['least_squares_map']:.2f}")
+    log(
+        f"lite: stsb_dev static {baseline['static_pca_sif']:.2f}, mapped into the teacher's space "
+        f"{baseline['least_squares_map']:.2f}"
+    )
     table, history = refine(start, flat, offsets, targets_full, cfg, sts_score, log)
     table = project(table, cfg.dim)
     baseline["projected"] = round(sts_score(table), 2)
@@ -253,8 +275,16 @@ def build(data_dir: Path, out: Path, student_dir: str | None, work: Path, cfg: L
         "history": history,
         "timings": timings,
     }
-    save_static_folder(out, table, tok, name=cfg.name, version=cfg.version, max_seq_length=student.max_seq_length,
-                       matryoshka_dims=[d for d in (64, 128) if d < cfg.dim], extra=extra)
+    save_static_folder(
+        out,
+        table,
+        tok,
+        name=cfg.name,
+        version=cfg.version,
+        max_seq_length=student.max_seq_length,
+        matryoshka_dims=[d for d in (64, 128) if d < cfg.dim],
+        extra=extra,
+    )
     write_card(out, cfg, extra)
     log(f"lite: wrote {out}")
     return extra
@@ -271,7 +301,7 @@ def write_card(out: Path, cfg: LiteConfig, extra: dict, speed: dict | None = Non
         f"A static embedding model for folders too large to wait for: one {cfg.dim}-dimensional vector per token of",
         f"{st['name']} {st['version']}'s 32k BPE vocabulary, averaged over a text's tokens and L2-normalised. No",
         f"encoder runs, so it embeds about as fast as the tokenizer reads. Table stored as float16 ({size_mb:.1f} MB).",
-        "Select it with `klein-search --model lite` (or `model = \"lite\"` in the settings); the index is rebuilt",
+        'Select it with `klein-search --model lite` (or `model = "lite"` in the settings); the index is rebuilt',
         "for it beside the old one.",
         "",
         "## How it was made (`python -m trainer.lite --data ../shared/data --out assets/klein-lite`)",
@@ -300,9 +330,13 @@ def write_card(out: Path, cfg: LiteConfig, extra: dict, speed: dict | None = Non
     if speed:
         up = speed.get("speedup_by_model", {}).get(f"klein:{cfg.name}")
         if up:
-            lines += ["", "## Speed", "",
-                      f"{up['chunks_per_s_128']}× all-MiniLM-L6-v2 at 128-token chunks, {up['chunks_per_s_256']}× at 256 "
-                      f"(`python bench/embed_speed.py --data ../shared/data` on {speed.get('machine')})."]
+            lines += [
+                "",
+                "## Speed",
+                "",
+                f"{up['chunks_per_s_128']}× all-MiniLM-L6-v2 at 128-token chunks, {up['chunks_per_s_256']}× at 256 "
+                f"(`python bench/embed_speed.py --data ../shared/data` on {speed.get('machine')}).",
+            ]
     lines += ["", "Licence and training data: as the student's card (assets/klein-v1/README.md).", ""]
     (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
@@ -325,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = LiteConfig(**{k: getattr(args, k) for k in asdict(defaults)})
     # progress (the teacher pass prints its shards) goes to stderr, so stdout holds only the JSON summary
     with contextlib.redirect_stdout(sys.stderr):
-        extra = build(args.data, args.out, args.student, args.work, cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
+        extra = build(
+            args.data, args.out, args.student, args.work, cfg, log=lambda m: print(m, file=sys.stderr, flush=True)
+        )
     if args.speed_json:
         write_card(args.out, cfg, extra, json.loads(args.speed_json.read_text()))
     print(json.dumps({"out": str(args.out), "evaluation": extra["evaluation"], "stages": extra["stages"]}, indent=2))

@@ -157,8 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         from trainer.tokenizer import train_or_load_tokenizer
 
         t0 = time.time()
-        tokenizer = train_or_load_tokenizer(recipe.tokenizer, args.data, out / "tokenizer.json", log,
-                                            copy_from=recipe.student.init_from and init_folder(recipe, out))
+        tokenizer = train_or_load_tokenizer(
+            recipe.tokenizer,
+            args.data,
+            out / "tokenizer.json",
+            log,
+            copy_from=recipe.student.init_from and init_folder(recipe, out),
+        )
         timed("tokenizer", t0)
 
     targets = None
@@ -170,12 +175,29 @@ def main(argv: list[str] | None = None) -> int:
         cache_root = out / "teacher_cache"
         if recipe.train.overlap_teacher and "student" in stages:
             # its own process (and session), so it keeps its share of the CPU while the student trains
-            cmd = [sys.executable, "-m", "trainer.run", "--recipe", str(args.recipe), "--data", str(args.data),
-                   "--out", str(out), "--stages", "teacher", "--no-progress"]
-            teacher_proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                                            stderr=open(out / "teacher.err", "ab"))
-            targets = TargetPool(len(texts), teacher.dim, cache=cache_dir(cache_root, teacher, texts),
-                                 shard_size=recipe.teacher.shard_size)
+            cmd = [
+                sys.executable,
+                "-m",
+                "trainer.run",
+                "--recipe",
+                str(args.recipe),
+                "--data",
+                str(args.data),
+                "--out",
+                str(out),
+                "--stages",
+                "teacher",
+                "--no-progress",
+            ]
+            teacher_proc = subprocess.Popen(
+                cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=open(out / "teacher.err", "ab")
+            )
+            targets = TargetPool(
+                len(texts),
+                teacher.dim,
+                cache=cache_dir(cache_root, teacher, texts),
+                shard_size=recipe.teacher.shard_size,
+            )
             log(f"teacher: embedding in process {teacher_proc.pid} while the student trains")
         else:
             t0 = time.time()

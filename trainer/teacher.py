@@ -202,7 +202,7 @@ class TargetPool:
         self._loaded: set[int] = set()
 
     @classmethod
-    def from_array(cls, targets: np.ndarray) -> "TargetPool":
+    def from_array(cls, targets: np.ndarray) -> TargetPool:
         pool = cls(len(targets), targets.shape[1])
         pool.targets[:] = targets
         pool.available[:] = True

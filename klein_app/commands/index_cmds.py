@@ -264,10 +264,14 @@ def collect_status(ctx, service: dict | None = None) -> dict:
     store = ctx.reader_store()
     active = active_generation(ctx.paths.data_dir) or {}
     _record, pointer_problem = read_pointer(ctx.paths.data_dir)
-    problems = [f"{pointer_problem}; `klein-search index` or `klein-search doctor` repairs it"] if pointer_problem else []
+    problems = (
+        [f"{pointer_problem}; `klein-search index` or `klein-search doctor` repairs it"] if pointer_problem else []
+    )
     rows = store.list_files() if store is not None else []
-    folders = [{"path": r.path, "exists": r.exists, "files": r.files, "skipped": r.skipped, "chunks": r.chunks}
-               for r in folder_rollup(ctx.settings.folders, rows)]
+    folders = [
+        {"path": r.path, "exists": r.exists, "files": r.files, "skipped": r.skipped, "chunks": r.chunks}
+        for r in folder_rollup(ctx.settings.folders, rows)
+    ]
     skipped = [
         {"path": r["path"], "status": r["status"], "reason": r["skip_reason"]} for r in rows if r["status"] != "indexed"
     ]

@@ -23,7 +23,9 @@ def register(subparsers) -> None:
     # The trainer parses its own arguments (--recipe, --data, --out, --export, ...; `train --help` lists them):
     # the CLI hands it everything after `train`, so the trainer is imported only when this command runs.
     p = subparsers.add_parser(
-        "train", help="reproduce the bundled model from public data", add_help=False,
+        "train",
+        help="reproduce the bundled model from public data",
+        add_help=False,
         description="Runs the trainer; see `klein-search train --help`.",
     )
     p.set_defaults(func=cmd_train, rest=[])
@@ -69,13 +71,15 @@ def embed_payload(model, texts: list[str], dim: int | None) -> dict:
     rows = []
     for i, text in enumerate(texts):
         j = int(np.argmax(sims[i])) if len(texts) > 1 else None
-        rows.append({
-            "text": text,
-            "dim": int(vectors.shape[1]),
-            "nearest": texts[j] if j is not None else None,
-            "similarity": float(sims[i, j]) if j is not None else None,
-            "vector": vectors[i].round(6).tolist(),
-        })
+        rows.append(
+            {
+                "text": text,
+                "dim": int(vectors.shape[1]),
+                "nearest": texts[j] if j is not None else None,
+                "similarity": float(sims[i, j]) if j is not None else None,
+                "vector": vectors[i].round(6).tolist(),
+            }
+        )
     return {"model": model.name, "fingerprint": model.fingerprint, "results": rows}
 
 

@@ -18,13 +18,17 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("search", help="find files by meaning and by words")
     p.add_argument("query", nargs="*", metavar="QUERY", help="what to look for (words are joined)")
     p.add_argument("-k", type=int, default=10, metavar="N", help="how many files to show (default 10)")
-    p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
-                   help="hybrid (default) fuses vector and full-text rankings")
+    p.add_argument(
+        "--mode", choices=MODES, default=DEFAULT_MODE, help="hybrid (default) fuses vector and full-text rankings"
+    )
     p.add_argument("--path", metavar="GLOB", help="only paths matching GLOB (e.g. 'notes/**', '*.md')")
     p.add_argument("--ext", metavar="EXTS", help="only these extensions, comma separated (e.g. md,py)")
     p.add_argument("--since", metavar="DATE", help="only files modified since DATE (2024-05-01, 36h, 7d, 2w)")
-    p.add_argument("--queries", metavar="FILE",
-                   help="batch: one query per line ('-' for stdin); with --json prints one JSON line per query")
+    p.add_argument(
+        "--queries",
+        metavar="FILE",
+        help="batch: one query per line ('-' for stdin); with --json prints one JSON line per query",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
 
@@ -35,11 +39,19 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_similar)
 
     p = subparsers.add_parser("dupes", help="files (or passages) that share most of their text")
-    p.add_argument("--threshold", default=None, metavar="SHARE",
-                   help="share of a file's text that must also be in the other, 0-1 or a percentage "
-                        "(default 0.8, i.e. 80%%; 1.0: identical files only); each file must share at least half")
-    p.add_argument("--level", choices=("file", "chunk"), default="file",
-                   help="whole files (default) or passages copied between files")
+    p.add_argument(
+        "--threshold",
+        default=None,
+        metavar="SHARE",
+        help="share of a file's text that must also be in the other, 0-1 or a percentage "
+        "(default 0.8, i.e. 80%%; 1.0: identical files only); each file must share at least half",
+    )
+    p.add_argument(
+        "--level",
+        choices=("file", "chunk"),
+        default="file",
+        help="whole files (default) or passages copied between files",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_dupes)
 
@@ -51,6 +63,7 @@ def register(subparsers) -> None:
 
 
 # --- plumbing --------------------------------------------------------------------------------------
+
 
 def _context(args):
     """The service's warm context when the command runs inside it (klein_app/server/forward.py), else a new one."""
@@ -116,8 +129,16 @@ def _read_queries(name: str) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
-def run_search(ctx, query: str, *, k: int = 10, mode: str = DEFAULT_MODE, path: str | None = None,
-               ext: str | None = None, since: str | None = None):
+def run_search(
+    ctx,
+    query: str,
+    *,
+    k: int = 10,
+    mode: str = DEFAULT_MODE,
+    path: str | None = None,
+    ext: str | None = None,
+    since: str | None = None,
+):
     """One search of the store queries read, the query embedded by the context's query encoder (numpy, no
     torch): `search` here, `GET /search` in the service."""
     from klein_app.queries import search

@@ -8,10 +8,17 @@ import json
 def register(subparsers) -> None:
     p = subparsers.add_parser("serve", help="keep the model, the index and the watcher warm behind a local HTTP API")
     p.add_argument("--port", type=int, metavar="N", help="listen on 127.0.0.1:N instead of the private unix socket")
-    p.add_argument("--host", default="127.0.0.1", metavar="ADDR",
-                   help="address for --port (default 127.0.0.1; anything else needs --allow-remote)")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="allow a --host other machines can reach (the token is then the only protection)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address for --port (default 127.0.0.1; anything else needs --allow-remote)",
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other machines can reach (the token is then the only protection)",
+    )
     p.add_argument("--no-watch", action="store_true", help="answer queries only; do not follow the folders")
     p.add_argument("--quiet", action="store_true", help="print nothing at start-up")
     p.set_defaults(func=cmd_serve)
@@ -26,8 +33,14 @@ def register(subparsers) -> None:
 def cmd_serve(args) -> int:
     from klein_app.server.run import serve
 
-    return serve(args.db, port=args.port, host=args.host, allow_remote=args.allow_remote,
-                 watch=not args.no_watch, quiet=args.quiet)
+    return serve(
+        args.db,
+        port=args.port,
+        host=args.host,
+        allow_remote=args.allow_remote,
+        watch=not args.no_watch,
+        quiet=args.quiet,
+    )
 
 
 def cmd_service(args) -> int:

@@ -85,7 +85,9 @@ def run_doctor(ctx, fix: bool = True) -> DoctorReport:
             _checks(ctx, report, fix=True)
     except IndexBusy:
         report.busy = True
-        report.checks.append(Check("lock", "note", "another klein-search process is writing: checked only, fixed nothing"))
+        report.checks.append(
+            Check("lock", "note", "another klein-search process is writing: checked only, fixed nothing")
+        )
         _checks(ctx, report, fix=False)
     return report
 
@@ -114,7 +116,13 @@ def _checks(ctx, report: DoctorReport, fix: bool) -> None:
             broken.append(Check(f"tables {gen.name}", "problem", str(exc)))
             add(broken[-1])
             continue
-        add(Check(f"tables {gen.name}", "ok", f"{store.count_files()} files, {store.count_chunks()} chunks, all fragments read"))
+        add(
+            Check(
+                f"tables {gen.name}",
+                "ok",
+                f"{store.count_files()} files, {store.count_chunks()} chunks, all fragments read",
+            )
+        )
         stores.append(store)
     repaired_paths = []
     for store in stores:
@@ -143,7 +151,9 @@ def _permissions(data_dir: Path, fix: bool) -> Check:
     shown = ", ".join(f"{Path(p).name} {m:o}" for p, m in loose[:3]) + (" …" if len(loose) > 3 else "")
     if fix:
         changed = make_private(data_dir)
-        return Check("permissions", "fixed", f"{changed} of {len(loose)} paths were readable by others ({shown}); now 0700/0600")
+        return Check(
+            "permissions", "fixed", f"{changed} of {len(loose)} paths were readable by others ({shown}); now 0700/0600"
+        )
     return Check("permissions", "problem", f"{len(loose)} paths readable by others ({shown})")
 
 
@@ -152,7 +162,11 @@ def _pointer(data_dir: Path, fix: bool) -> Check:
     if problem is None:
         if record is None:
             return Check("pointer", "note", "no active.json yet (written by the first `klein-search index`)")
-        return Check("pointer", "ok", f"active.json points at {record['generation']} ({record.get('model_name') or 'model'}, {record['dim']}-d)")
+        return Check(
+            "pointer",
+            "ok",
+            f"active.json points at {record['generation']} ({record.get('model_name') or 'model'}, {record['dim']}-d)",
+        )
     inferred = infer_active(data_dir)
     if fix and inferred is not None:
         write_pointer(data_dir, inferred)
@@ -194,14 +208,18 @@ def _rows_vs_chunks(store: Store, fix: bool) -> tuple[Check, list[str]]:
         return Check(name, "ok", "every files row matches its chunks"), []
     if fix:
         store.reconcile()
-        return Check(name, "fixed", f"{len(bad)} file(s) whose rows and chunks disagreed were dropped and indexed again"), bad
+        return Check(
+            name, "fixed", f"{len(bad)} file(s) whose rows and chunks disagreed were dropped and indexed again"
+        ), bad
     return Check(name, "problem", f"{len(bad)} file(s) whose rows and chunks disagree, e.g. {bad[0]}"), bad
 
 
 def _versions(store: Store, fix: bool) -> Check:
     name = f"versions {store.path.name}"
-    counts = {t.name: (_unpruned(t), t.stats()["fragment_stats"]["num_small_fragments"])
-              for t in (store.files_table, store.chunks_table)}
+    counts = {
+        t.name: (_unpruned(t), t.stats()["fragment_stats"]["num_small_fragments"])
+        for t in (store.files_table, store.chunks_table)
+    }
     worst = max(v for v, _ in counts.values())
     small = max(f for _, f in counts.values())
     detail = ", ".join(f"{n}: {v} unpruned old versions, {f} small fragments" for n, (v, f) in counts.items())
@@ -209,7 +227,9 @@ def _versions(store: Store, fix: bool) -> Check:
         return Check(name, "ok", detail)
     if fix:
         store.optimize()  # versions younger than KEEP_OLD_VERSIONS stay for readers that opened them
-        return Check(name, "fixed", f"{detail}; compacted (versions younger than {KEEP_OLD_VERSIONS.seconds} s are kept)")
+        return Check(
+            name, "fixed", f"{detail}; compacted (versions younger than {KEEP_OLD_VERSIONS.seconds} s are kept)"
+        )
     return Check(name, "problem", f"{detail}; `klein-search doctor` compacts them")
 
 
@@ -251,7 +271,11 @@ def _reindex(ctx) -> Check:
     except Exception as exc:
         return Check("reindex", "problem", f"indexing the files again failed: {str(exc).splitlines()[0][:200]}")
     what = "; ".join(report.repairs) or "files whose rows and chunks disagreed"
-    return Check("reindex", "fixed", f"{what}: {report.indexed} file(s) indexed from disk, {report.chunks_embedded} chunks embedded")
+    return Check(
+        "reindex",
+        "fixed",
+        f"{what}: {report.indexed} file(s) indexed from disk, {report.chunks_embedded} chunks embedded",
+    )
 
 
 def _leftovers(data_dir: Path, fix: bool) -> Check:

@@ -121,7 +121,6 @@ def classify_failure(exc: BaseException, path) -> StoreError | None:
         from klein_app.index.store import lance_reason
 
         return BrokenIndex(
-            f"the index at {path} is damaged ({lance_reason(exc)}); "
-            "`klein-search index` rebuilds it from your files"
+            f"the index at {path} is damaged ({lance_reason(exc)}); " "`klein-search index` rebuilds it from your files"
         )
     return None

@@ -63,7 +63,9 @@ class IndexReport:
     stopped: bool = False
 
 
-def index_paths(ctx, paths=None, progress=None, *, stop: threading.Event | None = None, rebuild: bool = False) -> IndexReport:
+def index_paths(
+    ctx, paths=None, progress=None, *, stop: threading.Event | None = None, rebuild: bool = False
+) -> IndexReport:
     """Raises StoreError subclasses only for the index's own failures: DiskError (full or read-only disk;
     nothing lost, the next run resumes) and BrokenIndex (damaged mid-run; the next run repairs it)."""
     from klein_app.index.heal import classify_failure

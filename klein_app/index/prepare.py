@@ -44,7 +44,9 @@ class Prepared:
     old: dict | None = None  # the files row before this run
 
 
-def prepare_file(entry: Entry, old: dict | None, settings, model, rechunk: bool, *, check_secrets: bool = True) -> Prepared:
+def prepare_file(
+    entry: Entry, old: dict | None, settings, model, rechunk: bool, *, check_secrets: bool = True
+) -> Prepared:
     item, data = read_file(entry, old, settings, rechunk)
     return item if data is None else chunk_file(item, data, settings, model, check_secrets=check_secrets)
 
@@ -90,8 +92,9 @@ def chunk_file(item: Prepared, data: bytes, settings, model, *, check_secrets: b
         if check_secrets:
             secret = find_secret(doc.text)
             if secret:
-                return Prepared(entry, "skipped", secret + "; add the path to `include` to index it anyway",
-                                sha=sha, size=len(data))
+                return Prepared(
+                    entry, "skipped", secret + "; add the path to `include` to index it anyway", sha=sha, size=len(data)
+                )
         chunks = chunk_in_windows(model, doc.text, settings.chunk_tokens, settings.overlap_tokens)
     except ReadError as exc:
         return Prepared(entry, "skipped", str(exc), sha=sha, size=len(data))

@@ -93,7 +93,9 @@ def format_event(e: ProgressEvent) -> str:
     if e.phase == "walk":
         return f"walk: {e.files_done} files found"
     eta = f", eta {duration(e.eta_s)}" if e.eta_s is not None else ""
-    return f"{e.phase}: {e.files_done}/{e.files_total} files, {e.chunks_done} chunks, {e.chunks_per_s:.0f} chunks/s{eta}"
+    return (
+        f"{e.phase}: {e.files_done}/{e.files_total} files, {e.chunks_done} chunks, {e.chunks_per_s:.0f} chunks/s{eta}"
+    )
 
 
 class _Bar:

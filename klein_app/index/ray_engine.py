@@ -280,7 +280,9 @@ def _unpack(batch, dim: int):
 
     cols = {name: batch.column(name).to_pylist() for name in batch.column_names}
     for k in range(batch.num_rows):
-        entry = Entry(path=cols["path"][k], folder=cols["folder"][k], size=cols["entry_size"][k], mtime=cols["mtime"][k])
+        entry = Entry(
+            path=cols["path"][k], folder=cols["folder"][k], size=cols["entry_size"][k], mtime=cols["mtime"][k]
+        )
         item = Prepared(entry, cols["status"][k], cols["reason"][k], sha=cols["sha"][k], size=cols["size"][k])
         blob = cols["chunks"][k]
         if blob is not None:

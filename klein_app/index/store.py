@@ -207,13 +207,21 @@ def infer_active(data_dir: Path) -> dict | None:
     if best is None:
         return None
     _, name, meta = best
-    return {"generation": name, "fingerprint": meta["fingerprint"], "dim": meta["dim"],
-            "model": meta.get("model"), "model_name": meta.get("model_name", ""), "inferred": True}
+    return {
+        "generation": name,
+        "fingerprint": meta["fingerprint"],
+        "dim": meta["dim"],
+        "model": meta.get("model"),
+        "model_name": meta.get("model_name", ""),
+        "inferred": True,
+    }
 
 
 def _describes(meta: dict, name: str) -> bool:
     fp, dim = meta.get("fingerprint"), meta.get("dim")
-    return isinstance(fp, str) and isinstance(dim, int) and not isinstance(dim, bool) and generation_name(fp, dim) == name
+    return (
+        isinstance(fp, str) and isinstance(dim, int) and not isinstance(dim, bool) and generation_name(fp, dim) == name
+    )
 
 
 def _identify(gen_dir: Path) -> dict | None:
@@ -258,7 +266,6 @@ def write_pointer(data_dir: Path, record: dict) -> None:
     record = {k: v for k, v in record.items() if k != "inferred"}
     record["activated_at"] = time.time()
     write_atomic(as_path(data_dir) / INDEX_DIR / ACTIVE_FILE, json.dumps(record, indent=1))
-
 
 
 def drop_generations(data_dir: Path, keep: str) -> list[str]:
@@ -328,12 +335,8 @@ class Store:
             )
             db = lancedb.connect(str(path), read_consistency_interval=timedelta(0), session=session)
             names = set(db.list_tables().tables)
-            files = (
-                db.open_table(FILES) if FILES in names else db.create_table(FILES, schema=files_schema())
-            )
-            chunks = (
-                db.open_table(CHUNKS) if CHUNKS in names else db.create_table(CHUNKS, schema=chunks_schema(dim))
-            )
+            files = db.open_table(FILES) if FILES in names else db.create_table(FILES, schema=files_schema())
+            chunks = db.open_table(CHUNKS) if CHUNKS in names else db.create_table(CHUNKS, schema=chunks_schema(dim))
             _check_schema(chunks, dim, path)
         except StoreError:
             raise
@@ -403,13 +406,7 @@ class Store:
         out = {}
         for group in _groups(sorted(set(hashes))):
             where = f"chunk_hash IN ({', '.join(sql_str(h) for h in group)})"
-            tbl = (
-                self.chunks_table.search()
-                .where(where)
-                .select(["chunk_hash", "vector"])
-                .limit(None)
-                .to_arrow()
-            )
+            tbl = self.chunks_table.search().where(where).select(["chunk_hash", "vector"]).limit(None).to_arrow()
             if tbl.num_rows == 0:
                 continue
             vecs = tbl.column("vector").combine_chunks().flatten().to_numpy().reshape(-1, self.dim)
@@ -453,12 +450,7 @@ class Store:
         import pyarrow as pa
 
         data = pa.Table.from_pylist(rows, schema=files_schema())
-        (
-            self.files_table.merge_insert("path")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute(data)
-        )
+        (self.files_table.merge_insert("path").when_matched_update_all().when_not_matched_insert_all().execute(data))
 
     def remove_paths(self, paths: list[str]) -> None:
         """Forget files: the files row (marker) goes first, so a crash leaves only orphan chunks."""
@@ -580,5 +572,3 @@ def _check_schema(chunks, dim: int, path: Path) -> None:
 def _groups(items: list[str]):
     for i in range(0, len(items), _IN_BATCH):
         yield items[i : i + _IN_BATCH]
-
-

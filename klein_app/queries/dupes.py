@@ -46,6 +46,7 @@ MIN_WORDS = 50
 # Short chunks ("}", "---", a heading) are alike everywhere; passages need some substance.
 MIN_PASSAGE_CHARS = 80
 
+
 def duplicates(
     store, *, threshold: float = DEFAULT_THRESHOLD, level: Literal["file", "chunk"] = "file"
 ) -> list[DuplicateGroup]:
@@ -87,7 +88,9 @@ def _relation(share_a: float, share_b: float, threshold: float) -> DuplicateRela
     return None
 
 
-def _links(units: list[_Unit], threshold: float, allowed=None) -> dict[int, dict[int, tuple[float, float, DuplicateRelation]]]:
+def _links(
+    units: list[_Unit], threshold: float, allowed=None
+) -> dict[int, dict[int, tuple[float, float, DuplicateRelation]]]:
     """For each unit, its near-duplicate units: j -> (share of i in j, share of j in i, relation)."""
     eligible = [i for i, u in enumerate(units) if u.n_words >= MIN_WORDS]
     sets = [units[i].shingles for i in eligible]
@@ -108,7 +111,9 @@ def _links(units: list[_Unit], threshold: float, allowed=None) -> dict[int, dict
 def _groups(units: list[_Unit], links, level: str, make_item) -> list[DuplicateGroup]:
     """Stars around representatives: the unit with most links (then most words) takes its unassigned
     neighbours; repeated until no links are left. Units with several identical members are groups alone."""
-    order = sorted(range(len(units)), key=lambda i: (-len(links.get(i, {})), -units[i].n_words, units[i].members[0]["path"]))
+    order = sorted(
+        range(len(units)), key=lambda i: (-len(links.get(i, {})), -units[i].n_words, units[i].members[0]["path"])
+    )
     assigned: set[int] = set()
     groups = []
     for rep in order:
@@ -134,7 +139,9 @@ def _groups(units: list[_Unit], links, level: str, make_item) -> list[DuplicateG
 
 def _group(level: str, items: list[DuplicateItem]) -> DuplicateGroup:
     relations = {item.relation for item in items[1:]}
-    kind: DuplicateKind = "partial" if "partial" in relations else "near-identical" if "near-identical" in relations else "identical"
+    kind: DuplicateKind = (
+        "partial" if "partial" in relations else "near-identical" if "near-identical" in relations else "identical"
+    )
     return DuplicateGroup(
         kind=kind, level=level, items=items, shared=min((min(i.share, i.rep_share) for i in items[1:]), default=1.0)
     )
@@ -170,7 +177,9 @@ def file_duplicates(store, threshold: float) -> list[DuplicateGroup]:
 
 def _chunk_texts(store) -> dict[str, list[str]]:
     table = read_chunks(store, ["path", "chunk_index", "text"])
-    rows = sorted(zip(table.column("path").to_pylist(), table.column("chunk_index").to_pylist(), table.column("text").to_pylist()))
+    rows = sorted(
+        zip(table.column("path").to_pylist(), table.column("chunk_index").to_pylist(), table.column("text").to_pylist())
+    )
     out: dict[str, list[str]] = defaultdict(list)
     for path, _index, text in rows:
         out[path].append(text)
@@ -184,8 +193,12 @@ def _distinct_words(chunk_words: list[list[str]]) -> int:
 
 def _file_item(row: dict, relation: DuplicateRelation, share: float, rep_share: float) -> DuplicateItem:
     return DuplicateItem(
-        path=row["path"], size=int(row["size"] or 0), mtime=float(row["mtime"] or 0.0),
-        relation=relation, share=share, rep_share=rep_share,
+        path=row["path"],
+        size=int(row["size"] or 0),
+        mtime=float(row["mtime"] or 0.0),
+        relation=relation,
+        share=share,
+        rep_share=rep_share,
     )
 
 
@@ -194,7 +207,9 @@ def _file_item(row: dict, relation: DuplicateRelation, share: float, rep_share: 
 
 def passage_duplicates(store, threshold: float) -> list[DuplicateGroup]:
     table = read_chunks(store, ["path", "chunk_index", "start_line", "end_line", "text", "chunk_hash", "file_sha256"])
-    meta = {f["path"]: f for f in store.files_table.search().select(["path", "mtime"]).limit(None).to_arrow().to_pylist()}
+    meta = {
+        f["path"]: f for f in store.files_table.search().select(["path", "mtime"]).limit(None).to_arrow().to_pylist()
+    }
     rows = sorted(table.to_pylist(), key=lambda r: (r["path"], r["chunk_index"]))
     # Exact copies of whole files would match passage by passage: keep one file per content.
     first_path_of_sha: dict[str, str] = {}

@@ -114,9 +114,7 @@ def parse_exts(exts: str | list[str] | tuple[str, ...] | None) -> list[str]:
     return out
 
 
-def parse_since(
-    since: str | float | int | dt.date | dt.datetime | None, *, now: float | None = None
-) -> float | None:
+def parse_since(since: str | float | int | dt.date | dt.datetime | None, *, now: float | None = None) -> float | None:
     """A point in time as epoch seconds: a number, a date/datetime, an ISO date ("2024-05-01",
     "2024-05-01T12:00") or an age ("36h", "7d", "2w")."""
     if since is None or since == "":
@@ -137,9 +135,7 @@ def parse_since(
     try:
         return parse_since(dt.datetime.fromisoformat(text), now=now)
     except ValueError:
-        raise BadFilterError(
-            f"not a date: {text!r} (use e.g. 2024-05-01, 2024-05-01T12:00, 36h, 7d or 2w)"
-        ) from None
+        raise BadFilterError(f"not a date: {text!r} (use e.g. 2024-05-01, 2024-05-01T12:00, 36h, 7d or 2w)") from None
 
 
 def sql_string(value: str) -> str:

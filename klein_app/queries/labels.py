@@ -40,16 +40,17 @@ def _stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | NOISE_WORDS)
 
 
-def ctfidf_labels(
-    cluster_texts: Sequence[str], *, top_n: int = 6, max_features: int = 50_000
-) -> list[list[str]]:
+def ctfidf_labels(cluster_texts: Sequence[str], *, top_n: int = 6, max_features: int = 50_000) -> list[list[str]]:
     """The `top_n` most distinctive terms of each cluster's text, best first (ties broken alphabetically)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     if not cluster_texts:
         return []
     vectorizer = CountVectorizer(
-        token_pattern=TOKEN_PATTERN, stop_words=_stop_words(), lowercase=True, max_features=max_features,
+        token_pattern=TOKEN_PATTERN,
+        stop_words=_stop_words(),
+        lowercase=True,
+        max_features=max_features,
         ngram_range=(1, 2),
     )
     try:

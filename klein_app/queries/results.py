@@ -63,10 +63,18 @@ class SearchResult:
     def from_json(cls, d: dict) -> SearchResult:
         """The inverse of to_json (the TUI reads the service's answers with it)."""
         snippet = d.get("snippet") or {}
-        return cls(path=d["path"], score=d["score"], start_line=d["start_line"], end_line=d["end_line"],
-                   chunk_index=d["chunk_index"], text=d["text"], other_hits=d.get("other_hits", 0),
-                   cosine=d.get("cosine"), weak=bool(d.get("weak", False)),
-                   snippet=Snippet(snippet.get("text", ""), [tuple(h) for h in snippet.get("highlights", [])]))
+        return cls(
+            path=d["path"],
+            score=d["score"],
+            start_line=d["start_line"],
+            end_line=d["end_line"],
+            chunk_index=d["chunk_index"],
+            text=d["text"],
+            other_hits=d.get("other_hits", 0),
+            cosine=d.get("cosine"),
+            weak=bool(d.get("weak", False)),
+            snippet=Snippet(snippet.get("text", ""), [tuple(h) for h in snippet.get("highlights", [])]),
+        )
 
 
 def no_good_match(results: list[SearchResult]) -> bool:
@@ -185,8 +193,12 @@ class DuplicateGroup:
 
     @classmethod
     def from_json(cls, d: dict) -> DuplicateGroup:
-        return cls(kind=d["kind"], level=d["level"], similarity=d["similarity"],
-                   items=[DuplicateItem(**item) for item in d["items"]])
+        return cls(
+            kind=d["kind"],
+            level=d["level"],
+            similarity=d["similarity"],
+            items=[DuplicateItem(**item) for item in d["items"]],
+        )
 
 
 def _floor_pct(x: float) -> str:
@@ -219,8 +231,14 @@ class Cluster:
 
     @classmethod
     def from_json(cls, d: dict) -> Cluster:
-        return cls(id=d["id"], terms=d["terms"], size=d["size"], central_path=d["central_path"],
-                   paths=d["paths"], cohesion=d["cohesion"])
+        return cls(
+            id=d["id"],
+            terms=d["terms"],
+            size=d["size"],
+            central_path=d["central_path"],
+            paths=d["paths"],
+            cohesion=d["cohesion"],
+        )
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,9 @@ def _ranked_chunks(store, parsed: ParsedQuery, mode, where, limit, query_vector)
     must = identifiers(parsed.text)[:8] if mode == "hybrid" else []
     must += list(parsed.phrases)
     if mode == "text":
-        text_hits = text_chunks(store, parsed.text, limit=limit, where=where, required=True, must=must,
-                                query_vector=query_vector)
+        text_hits = text_chunks(
+            store, parsed.text, limit=limit, where=where, required=True, must=must, query_vector=query_vector
+        )
         return _phrase_filter(text_hits, parsed), len(text_hits) < limit
     if mode == "vector":
         vector_hits = vector_chunks(store, query_vector, limit=limit, where=where)

@@ -67,7 +67,9 @@ def _candidate_vectors(store, query: np.ndarray, path: str, k: int):
     if not candidates:
         return [], np.zeros((0, len(query)), np.float32), np.zeros(0, int)
     tables = [
-        read_chunks(store, FILE_VECTOR_COLUMNS, f"path IN ({', '.join(sql_string(p) for p in candidates[i : i + _IN_BATCH])})")
+        read_chunks(
+            store, FILE_VECTOR_COLUMNS, f"path IN ({', '.join(sql_string(p) for p in candidates[i : i + _IN_BATCH])})"
+        )
         for i in range(0, len(candidates), _IN_BATCH)
     ]
     return file_means(pa.concat_tables(tables))

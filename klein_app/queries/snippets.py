@@ -54,9 +54,7 @@ def find_term_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
         return []
     wanted = {t for t in terms} | {stem(t) for t in terms}
     spans = [
-        (m.start(), m.end())
-        for m in WORD.finditer(text)
-        if m.group().casefold() in wanted or stem(m.group()) in wanted
+        (m.start(), m.end()) for m in WORD.finditer(text) if m.group().casefold() in wanted or stem(m.group()) in wanted
     ]
     # Scripts written without spaces (CJK, Thai) form one long "word": fall back to substring search.
     folded = text.casefold()

@@ -91,8 +91,14 @@ def create_app(state: ServiceState, token: str) -> FastAPI:
     ctx = state.ctx
 
     @app.get("/search", dependencies=guarded, summary="search by meaning and words (CLI: search --json)")
-    def get_search(q: str, mode: Mode = "hybrid", k: int = Query(10, ge=1), path: str | None = None,
-                   ext: str | None = None, since: str | None = None) -> dict:
+    def get_search(
+        q: str,
+        mode: Mode = "hybrid",
+        k: int = Query(10, ge=1),
+        path: str | None = None,
+        ext: str | None = None,
+        since: str | None = None,
+    ) -> dict:
         from klein_app.commands.query_cmds import run_search, search_record
 
         return search_record(q, run_search(ctx, q, k=k, mode=mode, path=path, ext=ext, since=since))
@@ -101,8 +107,11 @@ def create_app(state: ServiceState, token: str) -> FastAPI:
     def post_search(body: BatchSearch) -> list[dict]:
         from klein_app.commands.query_cmds import batch_record
 
-        return [batch_record(ctx, q, k=body.k, mode=body.mode, path=body.path, ext=body.ext, since=body.since)
-                for q in body.queries if q.strip()]
+        return [
+            batch_record(ctx, q, k=body.k, mode=body.mode, path=body.path, ext=body.ext, since=body.since)
+            for q in body.queries
+            if q.strip()
+        ]
 
     @app.get("/similar", dependencies=guarded, summary="files closest to a file (CLI: similar --json)")
     def get_similar(path: str, k: int = Query(10, ge=0)) -> list[dict]:
@@ -111,8 +120,9 @@ def create_app(state: ServiceState, token: str) -> FastAPI:
         return [r.to_json() for r in similar(ctx.reader_store(), path, k=k)]
 
     @app.get("/dupes", dependencies=guarded, summary="duplicate files or passages (CLI: dupes --json)")
-    def get_dupes(threshold: float = Query(0.92, gt=0.0, le=1.0),
-                  level: Literal["file", "chunk"] = "file") -> list[dict]:
+    def get_dupes(
+        threshold: float = Query(0.92, gt=0.0, le=1.0), level: Literal["file", "chunk"] = "file"
+    ) -> list[dict]:
         from klein_app.queries import duplicates
 
         return [g.to_json() for g in duplicates(ctx.reader_store(), threshold=threshold, level=level)]

@@ -68,8 +68,7 @@ class ServiceClient:
         parts = urllib.parse.urlsplit(self.info.url)
         return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
-    def request(self, method: str, path: str, *, params: dict | None = None, body=None,
-                timeout: float | None = 600.0):
+    def request(self, method: str, path: str, *, params: dict | None = None, body=None, timeout: float | None = 600.0):
         """The decoded JSON answer; ServiceUnavailable before anything was sent, ServiceError for an error status."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         target = path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else "")
@@ -108,8 +107,9 @@ def forward(argv: list[str], data_dir, *, read_stdin: bool = False) -> int | Non
         return None
     except ServiceError as exc:
         if exc.status == 401:
-            print(f"klein-search: the service at {client.info.url} refused the token; working in-process",
-                  file=sys.stderr)
+            print(
+                f"klein-search: the service at {client.info.url} refused the token; working in-process", file=sys.stderr
+            )
             return None
         print(f"klein-search: the service failed: {exc}", file=sys.stderr)
         return 1

@@ -42,7 +42,7 @@ class ServiceInfo:
 
     @property
     def socket_path(self) -> str | None:
-        return self.url[len("unix:"):] if self.url.startswith("unix:") else None
+        return self.url[len("unix:") :] if self.url.startswith("unix:") else None
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -63,8 +63,9 @@ class CachedEncoder:
         found = [self._cache.get(k) for k in keys]
         missing = [i for i, v in enumerate(found) if v is None]
         if missing:
-            fresh = self._encoder.encode([items[i] for i in missing], batch_size=batch_size, normalize=normalize,
-                                         dim=dim, **kwargs)
+            fresh = self._encoder.encode(
+                [items[i] for i in missing], batch_size=batch_size, normalize=normalize, dim=dim, **kwargs
+            )
             for i, vector in zip(missing, fresh):
                 vector = np.array(vector, dtype=np.float32)
                 vector.flags.writeable = False  # shared between requests

@@ -41,8 +41,15 @@ def check_host(host: str, allow_remote: bool) -> None:
 class ServiceRunner:
     """uvicorn serving the app on a thread or on the caller's thread; publishes the service file when up."""
 
-    def __init__(self, state: ServiceState, *, port: int | None = None, host: str = LOOPBACK,
-                 uds: Path | None = None, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        state: ServiceState,
+        *,
+        port: int | None = None,
+        host: str = LOOPBACK,
+        uds: Path | None = None,
+        log_level: str = "warning",
+    ) -> None:
         import uvicorn
 
         from klein_app.server.app import create_app
@@ -53,12 +60,14 @@ class ServiceRunner:
         token = auth.ensure_token(self.token_path)
         if port is None:
             self.uds = Path(uds) if uds is not None else discovery.socket_path(data_dir)
-            config = uvicorn.Config(create_app(state, token), uds=str(self.uds), log_level=log_level,
-                                    access_log=False, lifespan="off")
+            config = uvicorn.Config(
+                create_app(state, token), uds=str(self.uds), log_level=log_level, access_log=False, lifespan="off"
+            )
         else:
             self.uds = None
-            config = uvicorn.Config(create_app(state, token), host=host, port=port, log_level=log_level,
-                                    access_log=False, lifespan="off")
+            config = uvicorn.Config(
+                create_app(state, token), host=host, port=port, log_level=log_level, access_log=False, lifespan="off"
+            )
         self.host = host
         self.server = uvicorn.Server(config)
         self.info: discovery.ServiceInfo | None = None
@@ -83,8 +92,12 @@ class ServiceRunner:
             sock = self.server.servers[0].sockets[0]
             url = f"http://{self.host}:{sock.getsockname()[1]}"
         self.info = discovery.ServiceInfo(
-            pid=os.getpid(), url=url, data_dir=str(self.state.ctx.paths.data_dir),
-            token_file=str(self.token_path), version=__version__, started_at=time.time(),
+            pid=os.getpid(),
+            url=url,
+            data_dir=str(self.state.ctx.paths.data_dir),
+            token_file=str(self.token_path),
+            version=__version__,
+            started_at=time.time(),
         )
         self.state.info = self.info
         discovery.write_service_info(self.info)
@@ -153,17 +166,23 @@ def serve(db: str | None, *, port: int | None, host: str, allow_remote: bool, wa
     runner = ServiceRunner(state, port=port, host=host)
     if port is not None and not is_loopback(host):
         bar = "!" * 78
-        print(f"{bar}\nWARNING: klein-search is listening on {host}:{port}, reachable from other machines.\n"
-              f"Anyone with the token in {runner.token_path} can read every indexed file.\n{bar}",
-              file=sys.stderr, flush=True)
+        print(
+            f"{bar}\nWARNING: klein-search is listening on {host}:{port}, reachable from other machines.\n"
+            f"Anyone with the token in {runner.token_path} can read every indexed file.\n{bar}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def announce() -> None:
         while runner.info is None and not runner.server.should_exit:
             time.sleep(0.02)
         if runner.info is not None and not quiet:
-            print(f"klein-search serving {state.ctx.paths.data_dir} at {runner.info.url}\n"
-                  f"token: {runner.token_path}  (send it as 'Authorization: Bearer <token>'); docs: /docs",
-                  file=sys.stderr, flush=True)
+            print(
+                f"klein-search serving {state.ctx.paths.data_dir} at {runner.info.url}\n"
+                f"token: {runner.token_path}  (send it as 'Authorization: Bearer <token>'); docs: /docs",
+                file=sys.stderr,
+                flush=True,
+            )
 
     threading.Thread(target=announce, daemon=True).start()
     runner.run()

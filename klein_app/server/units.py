@@ -81,15 +81,22 @@ def plan(db: str | None, *, platform: str | None = None, home: Path | None = Non
     if platform == "darwin":
         path = home / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
         content = launchd_plist(command, home / "Library" / "Logs")
-        return UnitPlan("launchd", path, content, enable=[["launchctl", "load", "-w", str(path)]],
-                        disable=[["launchctl", "unload", "-w", str(path)]])
+        return UnitPlan(
+            "launchd",
+            path,
+            content,
+            enable=[["launchctl", "load", "-w", str(path)]],
+            disable=[["launchctl", "unload", "-w", str(path)]],
+        )
     if platform.startswith("linux"):
         path = home / ".config" / "systemd" / "user" / UNIT_NAME
-        return UnitPlan("systemd", path, systemd_unit(command),
-                        enable=[["systemctl", "--user", "daemon-reload"],
-                                ["systemctl", "--user", "enable", "--now", UNIT_NAME]],
-                        disable=[["systemctl", "--user", "disable", "--now", UNIT_NAME],
-                                 ["systemctl", "--user", "daemon-reload"]])
+        return UnitPlan(
+            "systemd",
+            path,
+            systemd_unit(command),
+            enable=[["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", UNIT_NAME]],
+            disable=[["systemctl", "--user", "disable", "--now", UNIT_NAME], ["systemctl", "--user", "daemon-reload"]],
+        )
     raise OSError(f"no login service support on {platform}: run `klein-search serve` from your session instead")
 
 
@@ -101,8 +108,14 @@ def _run_all(commands: list[list[str]]) -> list[dict]:
             done.append({"command": argv, "ran": False, "reason": f"{argv[0]} not found"})
             continue
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-        done.append({"command": argv, "ran": True, "returncode": proc.returncode,
-                     "output": (proc.stderr or proc.stdout).strip()})
+        done.append(
+            {
+                "command": argv,
+                "ran": True,
+                "returncode": proc.returncode,
+                "output": (proc.stderr or proc.stdout).strip(),
+            }
+        )
     return done
 
 
@@ -122,7 +135,8 @@ def uninstall(p: UnitPlan, *, stop: bool = True) -> dict:
 def status(p: UnitPlan) -> dict:
     out = {"kind": p.kind, "path": str(p.path), "installed": p.path.exists()}
     if p.kind == "systemd" and shutil.which("systemctl"):
-        proc = subprocess.run(["systemctl", "--user", "is-active", UNIT_NAME], capture_output=True, text=True,
-                              check=False)
+        proc = subprocess.run(
+            ["systemctl", "--user", "is-active", UNIT_NAME], capture_output=True, text=True, check=False
+        )
         out["active"] = proc.stdout.strip() or proc.stderr.strip()
     return out

@@ -31,10 +31,22 @@ _FORMATS = [
             r"[ \t]*\r?\n(?:[A-Za-z-]+:[^\n]*\r?\n)*\s*" + _B64 + r"{40,}"
         ),
     ),
-    ("AWS access key", ("AKIA", "ASIA", "ABIA", "ACCA"), re.compile(r"(?<![0-9A-Z])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])")),
-    ("GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})")),
+    (
+        "AWS access key",
+        ("AKIA", "ASIA", "ABIA", "ACCA"),
+        re.compile(r"(?<![0-9A-Z])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])"),
+    ),
+    (
+        "GitHub token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})"),
+    ),
     ("Slack token", ("xox",), re.compile(r"xox[abposr]-[0-9]{6,}-[A-Za-z0-9-]{10,}")),
-    ("Slack webhook", ("hooks.slack.com",), re.compile(r"hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}")),
+    (
+        "Slack webhook",
+        ("hooks.slack.com",),
+        re.compile(r"hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}"),
+    ),
     ("Google API key", ("AIza",), re.compile(r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
     ("Stripe key", ("k_live_",), re.compile(r"[sr]k_live_[0-9A-Za-z]{20,}")),
     ("OpenAI key", ("T3BlbkFJ",), re.compile(r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}")),
@@ -42,8 +54,22 @@ _FORMATS = [
 ]
 
 # names a credential goes by; looked for in the lower-cased text, the value is matched right after
-_KEYWORDS = ("password", "passwd", "secret", "token", "api_key", "api-key", "apikey", "access_key",
-             "access-key", "accesskey", "private_key", "private-key", "auth_key", "credential")
+_KEYWORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_key",
+    "access-key",
+    "accesskey",
+    "private_key",
+    "private-key",
+    "auth_key",
+    "credential",
+)
 _VALUE = re.compile(r"[\w.-]{0,30}[\"']?[ \t]*(?::=|=>|[:=])[ \t]*[\"']?([A-Za-z0-9+/=_\-.~!@#$%^&*]{20,200})")
 _PLACEHOLDER = re.compile(
     r"(?i)example|sample|placeholder|dummy|changeme|change_me|your|xxxx|\*\*\*\*|<[^>]*>|\$\{|\{\{|%\(|redacted|fake|test"

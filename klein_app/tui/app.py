@@ -19,14 +19,14 @@ from textual.binding import Binding
 from textual.signal import Signal
 
 from klein_app.errors import KleinError
+from klein_app.humanize import one_line
 from klein_app.tui import messages
 from klein_app.tui.backend import Backend, IndexBusyError
-from klein_app.humanize import one_line
 from klein_app.tui.formatting import display_path, short_path
 from klein_app.tui.opener import launch_detached, open_command
 from klein_app.tui.progress import apply_progress
-from klein_app.tui.status import IndexStatus
 from klein_app.tui.screens.search import SearchScreen
+from klein_app.tui.status import IndexStatus
 
 STARTUP_DELAY_S = 0.15
 LIVE_COUNT_S = 3.0  # how often screens refresh from a pass still running

@@ -50,4 +50,6 @@ def open_command(path: str, line: int | None, env: dict[str, str] | None = None)
 
 def launch_detached(argv: list[str]) -> None:
     """Start a GUI opener without tying it to our terminal."""
-    subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )

@@ -26,7 +26,9 @@ class ServiceBackend(Backend):
         except ServiceError as exc:
             raise BackendError(str(exc)) from exc  # keeps the service's error JSON as exc.__cause__.payload
         except (ServiceUnavailable, OSError) as exc:
-            raise BackendError(f"the service at {self.client.info.url} stopped answering; restart klein-search") from exc
+            raise BackendError(
+                f"the service at {self.client.info.url} stopped answering; restart klein-search"
+            ) from exc
 
     # --- what the service does for us ----------------------------------------------------------
 

@@ -54,6 +54,7 @@ def folder_rows(folders: Iterable[str], files: Iterable[FileRecord], *, busy: bo
 
 def skipped_files(files: Iterable[FileRecord], folder: str | None = None) -> list[FileRecord]:
     """Files the index holds no chunks for, with their reasons, sorted by reason then path."""
-    rows = [f for f in files if f.status != "indexed" and (folder is None or f.folder == folder or is_under(f.path, folder))]
+    rows = [
+        f for f in files if f.status != "indexed" and (folder is None or f.folder == folder or is_under(f.path, folder))
+    ]
     return sorted(rows, key=lambda f: (f.skip_reason, f.path))
-

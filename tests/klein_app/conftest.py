@@ -1,12 +1,12 @@
 """Shared fixtures for klein_app tests (indexing, queries, TUI).
 
-    tiny_model_path   session-scoped folder of a tiny random-weight model (fast to load and run)
-    tiny_model        the loaded tiny model (session-scoped; do not mutate)
-    make_corpus       make_corpus(root, {"rel/path.md": "text" | bytes}) -> root (Path)
-    make_ctx          make_ctx(folders=[...], **settings) -> AppContext with its own --db folder,
-                      the tiny model and a cached model load (no reloading per test)
-    indexed_ctx       make_ctx + index_paths over a small corpus of distinct topics
-    TOPIC_CORPUS      that corpus, {relative path: text}
+tiny_model_path   session-scoped folder of a tiny random-weight model (fast to load and run)
+tiny_model        the loaded tiny model (session-scoped; do not mutate)
+make_corpus       make_corpus(root, {"rel/path.md": "text" | bytes}) -> root (Path)
+make_ctx          make_ctx(folders=[...], **settings) -> AppContext with its own --db folder,
+                  the tiny model and a cached model load (no reloading per test)
+indexed_ctx       make_ctx + index_paths over a small corpus of distinct topics
+TOPIC_CORPUS      that corpus, {relative path: text}
 """
 
 from __future__ import annotations

@@ -159,14 +159,80 @@ TOPIC_FILES = {
 }
 TOPIC_OF = {path: path.split("/")[0] for path in TOPIC_FILES}
 TOPIC_WORDS = {
-    "cooking": {"bread", "dough", "rice", "butter", "flour", "onion", "curry", "pancakes", "starter", "yeast",
-                "milk", "eggs", "stock", "serve", "cheese", "batter"},
-    "space": {"planet", "mars", "telescope", "telescopes", "light", "moon", "black", "hole", "holes",
-              "astronomers", "galaxies", "gravity", "star", "lunar", "orbit", "rovers", "apollo"},
-    "music": {"violin", "bow", "strings", "orchestra", "jazz", "guitar", "chords", "chord", "conductor",
-              "musicians", "solos", "scales", "instrument", "rhythm", "saxophone", "piano", "tempo", "frets"},
-    "finance": {"tax", "income", "mortgage", "funds", "index", "budget", "interest", "loan", "rate", "savings",
-                "spending", "investors", "fees", "expenses", "bank"},
+    "cooking": {
+        "bread",
+        "dough",
+        "rice",
+        "butter",
+        "flour",
+        "onion",
+        "curry",
+        "pancakes",
+        "starter",
+        "yeast",
+        "milk",
+        "eggs",
+        "stock",
+        "serve",
+        "cheese",
+        "batter",
+    },
+    "space": {
+        "planet",
+        "mars",
+        "telescope",
+        "telescopes",
+        "light",
+        "moon",
+        "black",
+        "hole",
+        "holes",
+        "astronomers",
+        "galaxies",
+        "gravity",
+        "star",
+        "lunar",
+        "orbit",
+        "rovers",
+        "apollo",
+    },
+    "music": {
+        "violin",
+        "bow",
+        "strings",
+        "orchestra",
+        "jazz",
+        "guitar",
+        "chords",
+        "chord",
+        "conductor",
+        "musicians",
+        "solos",
+        "scales",
+        "instrument",
+        "rhythm",
+        "saxophone",
+        "piano",
+        "tempo",
+        "frets",
+    },
+    "finance": {
+        "tax",
+        "income",
+        "mortgage",
+        "funds",
+        "index",
+        "budget",
+        "interest",
+        "loan",
+        "rate",
+        "savings",
+        "spending",
+        "investors",
+        "fees",
+        "expenses",
+        "bank",
+    },
 }
 # Queries worded unlike their target file, each with the one file that answers it.
 TOPIC_QUERIES = {
@@ -208,15 +274,30 @@ IDENTIFIER_FILES = {
 _COMMANDS = "log diff merge rebase fetch push clone status commit stash blame grep bisect tag branch".split()
 _OPTIONS = "verbose quiet dry-run porcelain stat patience ignore-space follow depth prune atomic sparse".split()
 _PURPOSES = [
-    "show the size of each object", "skip merge commits", "limit the output to one line per change",
-    "read the list of paths from a file", "stop after the first failure", "print the configuration in use",
-    "keep the original author date", "ask before overwriting local changes", "sort the result by date",
-    "honour the pager setting", "work in a repository without a worktree", "report progress on a terminal",
+    "show the size of each object",
+    "skip merge commits",
+    "limit the output to one line per change",
+    "read the list of paths from a file",
+    "stop after the first failure",
+    "print the configuration in use",
+    "keep the original author date",
+    "ask before overwriting local changes",
+    "sort the result by date",
+    "honour the pager setting",
+    "work in a repository without a worktree",
+    "report progress on a terminal",
 ]
 _FIXES = [
-    "crashed when the index was empty", "leaked memory while reading packs", "printed a wrong hint after a conflict",
-    "ignored the exclude file", "did not quote paths with spaces", "hung on a slow network", "lost the exit code",
-    "miscounted renamed files", "read past the end of a buffer", "accepted an invalid object name",
+    "crashed when the index was empty",
+    "leaked memory while reading packs",
+    "printed a wrong hint after a conflict",
+    "ignored the exclude file",
+    "did not quote paths with spaces",
+    "hung on a slow network",
+    "lost the exit code",
+    "miscounted renamed files",
+    "read past the end of a buffer",
+    "accepted an invalid object name",
 ]
 
 
@@ -227,19 +308,27 @@ def release_notes(n_versions: int = 8, seed: int = 0) -> dict[str, str]:
     rng = random.Random(seed)
 
     def feature() -> str:
-        return (f'* "git {rng.choice(_COMMANDS)}" learned the "--{rng.choice(_OPTIONS)}" option to '
-                f"{rng.choice(_PURPOSES)}.")
+        return (
+            f'* "git {rng.choice(_COMMANDS)}" learned the "--{rng.choice(_OPTIONS)}" option to '
+            f"{rng.choice(_PURPOSES)}."
+        )
 
     def fix() -> str:
-        return (f'* "git {rng.choice(_COMMANDS)} --{rng.choice(_OPTIONS)}" {rng.choice(_FIXES)} when run '
-                f"{rng.choice(['from a subdirectory', 'on a shallow clone', 'with many remotes', 'in a submodule'])}; "
-                f"this has been corrected (merge {rng.randrange(16**7):07x} later to maint).")
+        return (
+            f'* "git {rng.choice(_COMMANDS)} --{rng.choice(_OPTIONS)}" {rng.choice(_FIXES)} when run '
+            f"{rng.choice(['from a subdirectory', 'on a shallow clone', 'with many remotes', 'in a submodule'])}; "
+            f"this has been corrected (merge {rng.randrange(16**7):07x} later to maint)."
+        )
 
     files = {}
     for v in range(n_versions):
         maint = [fix() for _ in range(8)]
-        files[f"/notes/RelNotes/2.{v}.1.txt"] = f"Git v2.{v}.1 Release Notes\n==========================\n\n" \
-            "Fixes since v2.{v}\n-------------\n\n".replace("{v}", str(v)) + "\n".join(maint) + "\n"
+        files[f"/notes/RelNotes/2.{v}.1.txt"] = (
+            f"Git v2.{v}.1 Release Notes\n==========================\n\n"
+            "Fixes since v2.{v}\n-------------\n\n".replace("{v}", str(v))
+            + "\n".join(maint)
+            + "\n"
+        )
         body = [f"Git v2.{v + 1} Release Notes", "==========================", "", "UI, Workflows & Features", ""]
         body += [feature() for _ in range(25)]
         body += ["", "Performance, Internal Implementation, Development Support etc.", ""]

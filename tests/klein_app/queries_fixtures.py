@@ -24,7 +24,7 @@ TOPICS = {
     "and search for signs of ancient water.\n",
     "space/telescope.txt": "The telescope gathers light with a large mirror; astronomers observe distant galaxies "
     "and nebulae through it.\n",
-    "code/server.py": "def handle_request(request):\n    \"\"\"Answer an HTTP request with ERR_4711 on failure.\"\"\"\n"
+    "code/server.py": 'def handle_request(request):\n    """Answer an HTTP request with ERR_4711 on failure."""\n'
     "    if not request.ok:\n        return 'ERR_4711'\n    return 'ok'\n",
     "notes/garden.md": "Plant tomatoes in spring after the last frost. Water the garden every morning and pull "
     "the weeds weekly.\n",

@@ -98,7 +98,11 @@ def test_kill_9_during_index_then_restart(tmp_path, tiny_model_path, tiny_model,
     chunks_before = committed.count_chunks()
     assert finished_before > 0
 
-    ctx = AppContext(paths, Settings(folders=[str(root)], model=str(tiny_model_path), chunk_tokens=32, overlap_tokens=4), model=tiny_model)
+    ctx = AppContext(
+        paths,
+        Settings(folders=[str(root)], model=str(tiny_model_path), chunk_tokens=32, overlap_tokens=4),
+        model=tiny_model,
+    )
     report = index_paths(ctx)
     check_consistent(ctx.store)
     # finished files were not embedded again

@@ -72,7 +72,9 @@ def test_enospc_injected(capsys, tmp_path, corpus, tiny_model_path, monkeypatch)
     def full_after_one(self, *a, **k):
         calls["n"] += 1
         if calls["n"] > 1:
-            raise RuntimeError("lance error: LanceError(IO): Generic LocalFileSystem error: No space left on device (os error 28)")
+            raise RuntimeError(
+                "lance error: LanceError(IO): Generic LocalFileSystem error: No space left on device (os error 28)"
+            )
         return real(self, *a, **k)
 
     monkeypatch.setattr(Store, "write_files", full_after_one)

@@ -53,14 +53,27 @@ def test_doctor_repairs_a_deliberately_broken_index(capsys, db):
 
     code, dry = doctor(capsys, db, "--dry-run")
     assert code == 1 and dry["fixed"] == 0
-    assert {c["name"].split()[0] for c in dry["checks"] if c["status"] == "problem"} >= {"permissions", "pointer", "rows", "leftovers"}
+    assert {c["name"].split()[0] for c in dry["checks"] if c["status"] == "problem"} >= {
+        "permissions",
+        "pointer",
+        "rows",
+        "leftovers",
+    }
     assert (db / "index" / "active.json").read_text() == "[1, 2]"  # a dry run changes nothing
 
     code, fixed = doctor(capsys, db)
     assert code == 0 and fixed["problems"] == 0, fixed
-    assert {c["name"].split()[0] for c in fixed["checks"] if c["status"] == "fixed"} >= {"permissions", "pointer", "rows", "reindex", "leftovers"}
+    assert {c["name"].split()[0] for c in fixed["checks"] if c["status"] == "fixed"} >= {
+        "permissions",
+        "pointer",
+        "rows",
+        "reindex",
+        "leftovers",
+    }
     code, again = doctor(capsys, db)
-    assert code == 0 and again["problems"] == 0 and again["fixed"] == 0, [c for c in again["checks"] if c["status"] == "fixed"]
+    assert code == 0 and again["problems"] == 0 and again["fixed"] == 0, [
+        c for c in again["checks"] if c["status"] == "fixed"
+    ]
     st = json.loads((lambda: (main(["--db", str(db), "status", "--json"]), capsys.readouterr().out)[1])())
     assert st["files"] == 5 and st["chunks"] == 5
 

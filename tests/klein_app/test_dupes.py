@@ -115,7 +115,9 @@ def edited_copies(text: str, rng: random.Random) -> dict[str, str]:
     cut = paragraphs[: max(1, int(len(paragraphs) * 0.75))]
     return {
         "edited": " ".join(words) + "\n\nThis copy was revised for the new release.",
-        "reformatted": "\r\n\r\n".join(textwrap.fill(" ".join(p.split()), 50).replace("\n", "\r\n") for p in paragraphs),
+        "reformatted": "\r\n\r\n".join(
+            textwrap.fill(" ".join(p.split()), 50).replace("\n", "\r\n") for p in paragraphs
+        ),
         "truncated": "\n\n".join(cut),
         "extended": text + "\n\nLocal notes\n\n" + "The team keeps its own remarks on this page. " * 8,
         "html": "<html><body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</body></html>",
@@ -209,7 +211,10 @@ def test_threshold_one_is_identical_content_only(planted):
     store, _, _ = planted
     groups = duplicates(store, threshold=1.0)
     assert groups and {g.kind for g in groups} == {"identical"}
-    sha = {f["path"]: f["sha256"] for f in store.files_table.search().select(["path", "sha256"]).limit(None).to_arrow().to_pylist()}
+    sha = {
+        f["path"]: f["sha256"]
+        for f in store.files_table.search().select(["path", "sha256"]).limit(None).to_arrow().to_pylist()
+    }
     for g in groups:
         assert len({sha[p] for p in g.paths}) == 1, g.paths
 

@@ -21,8 +21,11 @@ def test_shares_count_each_side():
 
 
 def test_candidate_pairs_find_copies_and_skip_strangers():
-    texts = [" ".join(f"w{i}" for i in range(300)), " ".join(f"w{i}" for i in range(10, 300)),
-             " ".join(f"v{i}" for i in range(300))]
+    texts = [
+        " ".join(f"w{i}" for i in range(300)),
+        " ".join(f"w{i}" for i in range(10, 300)),
+        " ".join(f"v{i}" for i in range(300)),
+    ]
     sets = [shingles(t) for t in texts]
     assert candidate_pairs(sets, 0.8) == [(0, 1)]
     assert candidate_pairs(sets, 0.8, allowed=lambda i, j: False) == []

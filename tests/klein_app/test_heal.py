@@ -50,7 +50,9 @@ def test_missing_data_file_is_detected_and_rebuilt(capsys, db, table):
         one_line_error(*run(capsys, "--db", str(db), *cmd)[::2], "is damaged", "klein-search index")
     report = run_json(capsys, db, "index")
     assert report["indexed"] == 6
-    assert len(report["repairs"]) == 1 and "damaged" in report["repairs"][0] and "moved it aside" in report["repairs"][0]
+    assert (
+        len(report["repairs"]) == 1 and "damaged" in report["repairs"][0] and "moved it aside" in report["repairs"][0]
+    )
     assert any(p.name.startswith("broken-") for p in (db / "index").iterdir())  # kept for inspection
     st = run_json(capsys, db, "status")
     assert st["files"] == 6 and st["chunks"] == 6

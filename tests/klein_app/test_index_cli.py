@@ -90,8 +90,11 @@ def test_bad_model_is_a_clear_error(capsys, tmp_path, corpus):
 def test_bad_config_values_fail_status_with_one_line(capsys, tmp_path):
     db = tmp_path / "db3"
     db.mkdir()
-    for text, words in (("max_file_mb = nan", "max_file_mb"), ("max_file_mb = 1e400", "max_file_mb"),
-                        (f'model = "{tmp_path / "nowhere"}"', "does not exist")):
+    for text, words in (
+        ("max_file_mb = nan", "max_file_mb"),
+        ("max_file_mb = 1e400", "max_file_mb"),
+        (f'model = "{tmp_path / "nowhere"}"', "does not exist"),
+    ):
         (db / "config.toml").write_text(text + "\n", encoding="utf-8")
         code, _, err = run(capsys, "--db", str(db), "status")
         assert code != 0 and words in err and len(err.strip().splitlines()) == 1

@@ -9,8 +9,7 @@ from klein_app.index.indexer import index_paths
 from klein_app.index.store import active_generation
 
 PARAS = [
-    f"Paragraph {i} talks about topic number {i}: rivers, mountains and the weather of region {i}."
-    for i in range(12)
+    f"Paragraph {i} talks about topic number {i}: rivers, mountains and the weather of region {i}." for i in range(12)
 ]
 LONG = "\n\n".join(PARAS) + "\n"
 

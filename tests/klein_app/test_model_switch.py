@@ -15,8 +15,15 @@ def static_model_path(tmp_path, tiny_model):
     from klein_model.folder import save_static_folder
 
     table = np.random.default_rng(1).normal(size=(tiny_model.tokenizer.get_vocab_size(), 16))
-    return save_static_folder(tmp_path / "lite", table, tiny_model.tokenizer, name="lite-test", version="0",
-                              max_seq_length=128, matryoshka_dims=[])
+    return save_static_folder(
+        tmp_path / "lite",
+        table,
+        tiny_model.tokenizer,
+        name="lite-test",
+        version="0",
+        max_seq_length=128,
+        matryoshka_dims=[],
+    )
 
 
 def run_json(capsys, *argv):
@@ -26,8 +33,9 @@ def run_json(capsys, *argv):
     return json.loads(out)
 
 
-def test_model_option_switches_to_a_static_model_and_reindexes(capsys, tmp_path, tiny_model_path, static_model_path,
-                                                               make_corpus):
+def test_model_option_switches_to_a_static_model_and_reindexes(
+    capsys, tmp_path, tiny_model_path, static_model_path, make_corpus
+):
     db = tmp_path / "db"
     save_settings(resolve_paths(str(db)), Settings(model=str(tiny_model_path)))
     corpus = make_corpus(tmp_path / "notes", {"a.md": "apples and pears\n", "b.txt": "boats on the river\n"})

@@ -41,7 +41,18 @@ def test_search_json(db, capsys):
     results = answer["results"]
     assert 1 <= len(results) <= 3
     assert results[0]["path"].endswith("code/server.py")
-    assert set(results[0]) == {"path", "score", "cosine", "weak", "start_line", "end_line", "chunk_index", "text", "snippet", "other_hits"}
+    assert set(results[0]) == {
+        "path",
+        "score",
+        "cosine",
+        "weak",
+        "start_line",
+        "end_line",
+        "chunk_index",
+        "text",
+        "snippet",
+        "other_hits",
+    }
     assert "ERR_4711" in results[0]["text"]
 
 

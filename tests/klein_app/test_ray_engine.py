@@ -32,7 +32,13 @@ from klein_app.index.store import Store, active_generation  # noqa: E402
 from klein_app.queries.search import search  # noqa: E402
 from klein_app.settings import Settings, resolve_paths, save_settings  # noqa: E402
 
-QUERIES = ["baking bread with yeast", "telescope and galaxies", "ERR_4711", "rivers and engines", "violins near bridges"]
+QUERIES = [
+    "baking bread with yeast",
+    "telescope and galaxies",
+    "ERR_4711",
+    "rivers and engines",
+    "violins near bridges",
+]
 
 
 def corpus_files() -> dict:
@@ -194,8 +200,11 @@ def test_a_killed_ray_run_resumes_without_embedding_committed_files(local_ray, t
     configure(db, root, tiny_model_path)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, db], env=env, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [sys.executable, "-c", CHILD, db],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 240
@@ -225,5 +234,7 @@ def test_a_killed_ray_run_resumes_without_embedding_committed_files(local_ray, t
     assert report.chunks_embedded == sum(after[p]["n_chunks"] for p in after if p not in before)
     store = Store.open_active(db)
     assert store.count_chunks() == sum(r["n_chunks"] for r in after.values())
-    print(f"killed after {len(before)} of {len(files)} files committed; the resumed run embedded "
-          f"{report.chunks_embedded} chunks of {store.count_chunks()}, repaired {report.repaired}")
+    print(
+        f"killed after {len(before)} of {len(files)} files committed; the resumed run embedded "
+        f"{report.chunks_embedded} chunks of {store.count_chunks()}, repaired {report.repaired}"
+    )

@@ -88,7 +88,18 @@ def test_k_limits_files_not_chunks(store, tiny_model):
 
 def test_json_shape(store, tiny_model):
     result = search(store, tiny_model, "bread", k=1)[0].to_json()
-    assert list(result) == ["path", "score", "cosine", "weak", "start_line", "end_line", "chunk_index", "text", "snippet", "other_hits"]
+    assert list(result) == [
+        "path",
+        "score",
+        "cosine",
+        "weak",
+        "start_line",
+        "end_line",
+        "chunk_index",
+        "text",
+        "snippet",
+        "other_hits",
+    ]
 
 
 def test_path_filter_applies_before_the_cut(store, tiny_model):

@@ -52,24 +52,43 @@ def test_ann_scores_are_exact_cosines(tmp_path, docs_store, semantic_model):
     # Past the ANN threshold the IVF_SQ index answers from int8-quantised vectors; the scores shown must
     # still be the cosine of the stored vectors. The chunks are replicated (vectors jittered) to give the
     # k-means partitions enough rows, and the index is built with a lowered threshold.
-    table = read_chunks(docs_store, ["path", "chunk_index", "start_line", "end_line", "text", "vector",
-                                     "chunk_hash", "file_sha256", "model_fingerprint"])
+    table = read_chunks(
+        docs_store,
+        [
+            "path",
+            "chunk_index",
+            "start_line",
+            "end_line",
+            "text",
+            "vector",
+            "chunk_hash",
+            "file_sha256",
+            "model_fingerprint",
+        ],
+    )
     big = Store.open(tmp_path / "ann", docs_store.dim, docs_store.fingerprint)
     rng = np.random.default_rng(0)
     vectors = vector_matrix(table)
     for copy in range(6):
         noisy = vectors + (0 if copy == 0 else rng.normal(0, 0.02, vectors.shape).astype(np.float32))
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-        replica = table.set_column(table.schema.get_field_index("path"), "path",
-                                   pa.array([f"{p}#{copy}" for p in table.column("path").to_pylist()]))
-        replica = replica.set_column(replica.schema.get_field_index("vector"), "vector",
-                                     pa.FixedSizeListArray.from_arrays(pa.array(noisy.reshape(-1)), vectors.shape[1]))
+        replica = table.set_column(
+            table.schema.get_field_index("path"),
+            "path",
+            pa.array([f"{p}#{copy}" for p in table.column("path").to_pylist()]),
+        )
+        replica = replica.set_column(
+            replica.schema.get_field_index("vector"),
+            "vector",
+            pa.FixedSizeListArray.from_arrays(pa.array(noisy.reshape(-1)), vectors.shape[1]),
+        )
         big.chunks_table.add(replica)
     assert ann.ensure_vector_index(big, min_rows=1_000)
     assert ann.vector_index(big.chunks_table) is not None
     stored = read_chunks(big, ["path", "chunk_index", "vector"])
-    by_key = dict(zip(zip(stored.column("path").to_pylist(), stored.column("chunk_index").to_pylist()),
-                      vector_matrix(stored)))
+    by_key = dict(
+        zip(zip(stored.column("path").to_pylist(), stored.column("chunk_index").to_pylist()), vector_matrix(stored))
+    )
     worst = 0.0
     for query in QUERIES:
         q = np.asarray(semantic_model.encode([query])[0], dtype=np.float32)

@@ -10,7 +10,9 @@ from klein_app.queries import search
 
 @pytest.fixture(scope="module")
 def topic_store(tmp_path_factory, semantic_model):
-    return build_store(tmp_path_factory.mktemp("quality"), semantic_model, {f"/t/{p}": t for p, t in TOPIC_FILES.items()})
+    return build_store(
+        tmp_path_factory.mktemp("quality"), semantic_model, {f"/t/{p}": t for p, t in TOPIC_FILES.items()}
+    )
 
 
 @pytest.mark.parametrize("mode", ["vector", "hybrid"])

@@ -93,8 +93,13 @@ def test_links_between_watched_folders_are_fine(tmp_path, make_corpus):
 def test_secret_file_names(tmp_path, make_corpus, make_ctx):
     root = make_corpus(
         tmp_path / "p",
-        {"env.production": TOKEN, "notes/secrets.txt": TOKEN, "deploy.env": TOKEN, "keys/deploy_rsa": TOKEN,
-         "notes/ok.md": "fine\n"},
+        {
+            "env.production": TOKEN,
+            "notes/secrets.txt": TOKEN,
+            "deploy.env": TOKEN,
+            "keys/deploy_rsa": TOKEN,
+            "notes/ok.md": "fine\n",
+        },
     )
     ctx = make_ctx([root])
     index_paths(ctx)

@@ -184,16 +184,19 @@ def test_status_without_a_service(capsys, tmp_path, runtime):
 # --- the CLI through the service ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [
-    ["search", "knead", "dough", "-k", "3"],
-    ["search", "HTTP", "request", "--json"],
-    ["search", "bread", "--path", "nowhere/**"],
-    ["search", "!!!"],
-    ["search", ""],
-    ["files"],
-    ["dupes", "--threshold", "0.95"],
-    ["clusters", "-n", "2"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "knead", "dough", "-k", "3"],
+        ["search", "HTTP", "request", "--json"],
+        ["search", "bread", "--path", "nowhere/**"],
+        ["search", "!!!"],
+        ["search", ""],
+        ["files"],
+        ["dupes", "--threshold", "0.95"],
+        ["clusters", "-n", "2"],
+    ],
+)
 def test_cli_output_through_the_service_equals_in_process(capsys, db, service, argv):
     runner, _ = service
     before = runner.state.cli_commands

@@ -40,7 +40,7 @@ def test_missing_file_gives_defaults(tmp_path):
 def test_round_trip_with_awkward_strings(tmp_path):
     paths = resolve_paths(str(tmp_path))
     s = Settings(
-        folders=["/tmp/a \"quoted\" folder", "C:\\Users\\x", "/tmp/new\nline", "/tmp/ünï"],
+        folders=['/tmp/a "quoted" folder', "C:\\Users\\x", "/tmp/new\nline", "/tmp/ünï"],
         chunk_tokens=256,
         overlap_tokens=32,
         ignore=["*.log", "!keep.log"],

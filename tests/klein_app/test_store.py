@@ -34,8 +34,9 @@ def chunk_table(path, n, sha, text="chunk"):
 
 
 def file_row(path, n, sha, status="indexed"):
-    return dict(path=path, folder="/r", size=1, mtime=1.0, sha256=sha, status=status, skip_reason="",
-                n_chunks=n, indexed_at=0.0)
+    return dict(
+        path=path, folder="/r", size=1, mtime=1.0, sha256=sha, status=status, skip_reason="", n_chunks=n, indexed_at=0.0
+    )
 
 
 @pytest.fixture

@@ -35,7 +35,11 @@ def test_same_vectors_as_torch(pair):
 def test_same_api(pair):
     light, full = pair
     assert (light.fingerprint, light.dim, light.name, light.max_seq_length) == (
-        full.fingerprint, full.dim, full.name, full.max_seq_length)
+        full.fingerprint,
+        full.dim,
+        full.name,
+        full.max_seq_length,
+    )
     assert light.encode("one text").shape == (full.dim,)
     dim = full.matryoshka_dims[0] if full.matryoshka_dims else full.dim // 2
     np.testing.assert_allclose(light.encode(TEXTS, dim=dim), full.encode(TEXTS, dim=dim), atol=2e-5)

@@ -13,8 +13,15 @@ TEXTS = ["semantic search by meaning", "", "def f(x):\n    return x", "नमस
 @pytest.fixture(scope="module")
 def lite_folder(tmp_path_factory, tiny):
     table = np.random.default_rng(0).normal(size=(tiny.tokenizer.get_vocab_size(), 24)).astype(np.float32)
-    return save_static_folder(tmp_path_factory.mktemp("lite") / "lite", table, tiny.tokenizer, name="lite-test",
-                              version="0", max_seq_length=64, matryoshka_dims=[8]), table
+    return save_static_folder(
+        tmp_path_factory.mktemp("lite") / "lite",
+        table,
+        tiny.tokenizer,
+        name="lite-test",
+        version="0",
+        max_seq_length=64,
+        matryoshka_dims=[8],
+    ), table
 
 
 def test_static_folder_round_trip_through_load(lite_folder, tiny):
@@ -23,7 +30,12 @@ def test_static_folder_round_trip_through_load(lite_folder, tiny):
     assert info["kind"] == KIND_STATIC and info["matryoshka_dims"] == [8, 24]
     model = klein_model.load(folder)
     assert isinstance(model, StaticModel)
-    assert (model.name, model.dim, model.max_seq_length, model.fingerprint) == ("lite-test", 24, 64, info["fingerprint"])
+    assert (model.name, model.dim, model.max_seq_length, model.fingerprint) == (
+        "lite-test",
+        24,
+        64,
+        info["fingerprint"],
+    )
     # float16 storage: what comes back is the table rounded to float16
     np.testing.assert_allclose(model.table, table.astype(np.float16).astype(np.float32))
     assert model.tokenizer.get_vocab_size() == tiny.tokenizer.get_vocab_size()

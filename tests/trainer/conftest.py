@@ -5,17 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from trainer_fixtures import make_sentences
 
 from trainer.data import write_tsv
-from trainer_fixtures import make_sentences
+
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("data")
     sents = make_sentences(240)
-    write_tsv(d / "sentences/enwiki_slice/sentences.tsv.gz", ["page_id", "sentence"], [(i // 5, s) for i, s in enumerate(sents)])
+    write_tsv(
+        d / "sentences/enwiki_slice/sentences.tsv.gz",
+        ["page_id", "sentence"],
+        [(i // 5, s) for i, s in enumerate(sents)],
+    )
     paras = [" ".join(sents[i : i + 4]) for i in range(0, 120, 4)]
-    write_tsv(d / "sentences/enwiki_slice/paragraphs.tsv.gz", ["page_id", "para_idx", "text"], [(i, 0, p) for i, p in enumerate(paras)])
+    write_tsv(
+        d / "sentences/enwiki_slice/paragraphs.tsv.gz",
+        ["page_id", "para_idx", "text"],
+        [(i, 0, p) for i, p in enumerate(paras)],
+    )
     write_tsv(
         d / "sentences/enwiki_slice/title_lead.tsv.gz",
         ["page_id", "title", "lead_paragraph"],
@@ -26,7 +35,11 @@ def tiny_data(tmp_path_factory) -> Path:
         ["article_id", "sent_idx", "suspect_dropped_link", "sentence"],
         [(i, 0, i % 2, s) for i, s in enumerate(make_sentences(60, seed=1))],
     )
-    write_tsv(d / "multilingual/tatoeba_en_hi.tsv", ["en", "hi", "attribution"], [("Help!", "बचाओ!", "x"), ("Hello.", "नमस्ते।", "x")])
+    write_tsv(
+        d / "multilingual/tatoeba_en_hi.tsv",
+        ["en", "hi", "attribution"],
+        [("Help!", "बचाओ!", "x"), ("Hello.", "नमस्ते।", "x")],
+    )
     write_tsv(
         d / "pairs/wikiqa/wikiqa_train.tsv",
         ["question", "answer_sentence", "label"],
@@ -38,9 +51,19 @@ def tiny_data(tmp_path_factory) -> Path:
         ["score", "sentence1", "sentence2"],
         [(f"{(i % 6) * 1.0:.3f}", sents[i], sents[i + 1]) for i in range(0, 60, 2)],
     )
-    write_tsv(d / "retrieval/tiny/corpus.tsv", ["id", "title", "text"], [(f"d{i}", f"Doc {i}", p) for i, p in enumerate(paras[:12])])
-    write_tsv(d / "retrieval/tiny/queries_train.tsv", ["id", "text", "split"], [(f"q{i}", sents[i * 4], "train") for i in range(6)])
-    write_tsv(d / "retrieval/tiny/qrels_train.tsv", ["query_id", "doc_id", "score"], [(f"q{i}", f"d{i}", 1) for i in range(6)])
+    write_tsv(
+        d / "retrieval/tiny/corpus.tsv",
+        ["id", "title", "text"],
+        [(f"d{i}", f"Doc {i}", p) for i, p in enumerate(paras[:12])],
+    )
+    write_tsv(
+        d / "retrieval/tiny/queries_train.tsv",
+        ["id", "text", "split"],
+        [(f"q{i}", sents[i * 4], "train") for i in range(6)],
+    )
+    write_tsv(
+        d / "retrieval/tiny/qrels_train.tsv", ["query_id", "doc_id", "score"], [(f"q{i}", f"d{i}", 1) for i in range(6)]
+    )
     return d
 
 
@@ -49,8 +72,14 @@ def tiny_teacher(tmp_path_factory) -> Path:
     """A random-weight encoder folder: the trainer only needs something that maps text to vectors."""
     from klein_model.testing import make_tiny_model
 
-    return make_tiny_model(tmp_path_factory.mktemp("teacher") / "teacher", hidden=48, layers=1, vocab_size=400,
-                           corpus=make_sentences(200, seed=3), name="tiny-teacher")
+    return make_tiny_model(
+        tmp_path_factory.mktemp("teacher") / "teacher",
+        hidden=48,
+        layers=1,
+        vocab_size=400,
+        corpus=make_sentences(200, seed=3),
+        name="tiny-teacher",
+    )
 
 
 @pytest.fixture()

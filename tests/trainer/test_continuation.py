@@ -43,8 +43,11 @@ def test_continuation_starts_from_a_model_and_pairs_hindi_with_english(tmp_path,
     assert vocab(out) == vocab(start)  # the start model's tokenizer, not a new one
 
     blob = json.loads((out / "texts.json").read_text())
-    hindi_rows = [(t, blob["teacher_texts"][r]) for t, s, r in zip(blob["texts"], blob["sources"], blob["target_index"])
-                  if s == "en_hi_hi"]
+    hindi_rows = [
+        (t, blob["teacher_texts"][r])
+        for t, s, r in zip(blob["texts"], blob["sources"], blob["target_index"])
+        if s == "en_hi_hi"
+    ]
     assert len(hindi_rows) == len(PAIRS)
     for text, target in hindi_rows:
         # texts are cut to max_train_tokens teacher tokens, and the tiny teacher spends many on Devanagari
@@ -61,6 +64,8 @@ def test_continuation_starts_from_a_model_and_pairs_hindi_with_english(tmp_path,
 
 def test_continuation_without_its_start_model_says_how_to_build_it(tmp_path, tiny_data, tiny_recipe):
     recipe = tmp_path / "cont.toml"
-    recipe.write_text(tiny_recipe.read_text().replace("[student]\n", '[student]\ninit = "model"\ninit_from = "klein-v0"\n'))
+    recipe.write_text(
+        tiny_recipe.read_text().replace("[student]\n", '[student]\ninit = "model"\ninit_from = "klein-v0"\n')
+    )
     with pytest.raises(SystemExit, match="klein-search train --recipe klein-v0"):
         main(["--recipe", str(recipe), "--data", str(tiny_data), "--out", str(tmp_path / "run"), "--no-progress"])

@@ -1,9 +1,8 @@
 from tokenizers import Tokenizer
+from trainer_fixtures import make_sentences
 
 from trainer.data import DataMix, read_tsv, training_texts, truncate_to_tokens, write_tsv
 from trainer.tokenizer import SPECIAL_TOKENS, build_tokenizer
-
-from trainer_fixtures import make_sentences
 
 
 def test_tsv_keeps_leading_quotes(tmp_path):

@@ -71,8 +71,10 @@ x = 1  # noqa: F401
     texts = domains.source_texts(src)
     assert "A module that parses configuration files for the scheduler." in texts
     assert "Split the configuration text into sections and return them as a dict." in texts
-    assert ("first we look for section headers, which start with a bracket, then everything until the next header "
-            "is that section's body") in texts
+    assert (
+        "first we look for section headers, which start with a bracket, then everything until the next header "
+        "is that section's body"
+    ) in texts
     assert not any(">>>" in t or "pragma" in t or "noqa" in t for t in texts)
     assert domains.source_texts("def broken(:\n") == []
 
@@ -99,16 +101,28 @@ def test_held_out_slice_is_fixed_and_kept_out_of_training(tmp_path):
 
 def test_provenance_hashes_the_texts_themselves():
     a = domains.provenance("man pages", "per package", ["one text", "two text"], pages=2)
-    assert a == {"origin": "man pages", "licence": "per package", "texts": 2, "sha256": texts_hash(["one text", "two text"]),
-                 "pages": 2}
+    assert a == {
+        "origin": "man pages",
+        "licence": "per package",
+        "texts": 2,
+        "sha256": texts_hash(["one text", "two text"]),
+        "pages": 2,
+    }
     assert domains.provenance("x", "y", ["one text", "two texts"])["sha256"] != a["sha256"]
     assert len(a["sha256"]) == 16
 
 
 def test_en_hi_pairs_come_from_train_only_and_target_the_english(tmp_path):
-    write_tsv(tmp_path / "multilingual/en_hi_train/a.tsv", ["en", "hi"],
-              [("The train leaves at nine.", "ट्रेन नौ बजे निकलती है।"), ("Where is the library?", "पुस्तकालय कहाँ है?")])
-    write_tsv(tmp_path / "multilingual/en_hi_dev/flores200_dev.tsv", ["en", "hi"], [("A dev sentence here.", "एक देव वाक्य यहाँ।")])
+    write_tsv(
+        tmp_path / "multilingual/en_hi_train/a.tsv",
+        ["en", "hi"],
+        [("The train leaves at nine.", "ट्रेन नौ बजे निकलती है।"), ("Where is the library?", "पुस्तकालय कहाँ है?")],
+    )
+    write_tsv(
+        tmp_path / "multilingual/en_hi_dev/flores200_dev.tsv",
+        ["en", "hi"],
+        [("A dev sentence here.", "एक देव वाक्य यहाँ।")],
+    )
     assert training_pairs(tmp_path, DataMix()) == []
     pairs = training_pairs(tmp_path, DataMix(en_hi_pairs=-1))
     assert sorted(p[1] for p in pairs) == ["The train leaves at nine.", "Where is the library?"]

@@ -12,8 +12,17 @@ from trainer.lite import LiteConfig, build, main
 
 def test_build_writes_a_static_model_that_loads_and_was_refined(tmp_path, tiny_data, tiny_teacher):
     student = make_tiny_model(tmp_path / "student", hidden=32, layers=1, vocab_size=400)
-    cfg = LiteConfig(dim=16, static_dim=24, sentences=120, paragraphs=8, freq_texts=300, epochs=2, batch_size=32,
-                     teacher=str(tiny_teacher), teacher_workers=1)
+    cfg = LiteConfig(
+        dim=16,
+        static_dim=24,
+        sentences=120,
+        paragraphs=8,
+        freq_texts=300,
+        epochs=2,
+        batch_size=32,
+        teacher=str(tiny_teacher),
+        teacher_workers=1,
+    )
     extra = build(tiny_data, tmp_path / "lite", str(student), tmp_path / "work", cfg, log=lambda m: None)
     model = klein_model.load(tmp_path / "lite")
     assert isinstance(model, StaticModel) and model.dim == 16 and model.name == "klein-lite"
@@ -35,9 +44,34 @@ def test_build_writes_a_static_model_that_loads_and_was_refined(tmp_path, tiny_d
 
 def test_cli_entry(tmp_path, tiny_data, tiny_teacher, capsys):
     student = make_tiny_model(tmp_path / "student", hidden=32, layers=1, vocab_size=400)
-    code = main(["--data", str(tiny_data), "--out", str(tmp_path / "lite"), "--student", str(student),
-                 "--work", str(tmp_path / "work"), "--dim", "8", "--static-dim", "16", "--sentences", "60", "--paragraphs", "0",
-                 "--freq-texts", "100", "--epochs", "1", "--teacher", str(tiny_teacher), "--teacher-workers", "1"])
+    code = main(
+        [
+            "--data",
+            str(tiny_data),
+            "--out",
+            str(tmp_path / "lite"),
+            "--student",
+            str(student),
+            "--work",
+            str(tmp_path / "work"),
+            "--dim",
+            "8",
+            "--static-dim",
+            "16",
+            "--sentences",
+            "60",
+            "--paragraphs",
+            "0",
+            "--freq-texts",
+            "100",
+            "--epochs",
+            "1",
+            "--teacher",
+            str(tiny_teacher),
+            "--teacher-workers",
+            "1",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["evaluation"]["stsb_dev"]["spearman"] is not None
     assert klein_model.load(tmp_path / "lite").dim == 8

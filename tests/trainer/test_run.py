@@ -9,7 +9,17 @@ def test_end_to_end_with_interruption_and_resume(tmp_path, tiny_data, tiny_recip
     import klein_model
 
     out, model_dir = tmp_path / "run", tmp_path / "model"
-    args = ["--recipe", str(tiny_recipe), "--data", str(tiny_data), "--out", str(out), "--export", str(model_dir), "--no-progress"]
+    args = [
+        "--recipe",
+        str(tiny_recipe),
+        "--data",
+        str(tiny_data),
+        "--out",
+        str(out),
+        "--export",
+        str(model_dir),
+        "--no-progress",
+    ]
     assert main(args + ["--max-steps", "6"]) == 1  # interrupted: nothing exported
     assert not model_dir.exists()
     first = json.loads((out / "train_history.json").read_text())
@@ -49,7 +59,17 @@ def test_training_can_overlap_the_teacher_pass(tmp_path, tiny_data, tiny_recipe)
     recipe = tmp_path / "overlap.toml"
     recipe.write_text(tiny_recipe.read_text().replace("threads = 1\n", "threads = 1\noverlap_teacher = true\n"))
     out, model_dir = tmp_path / "run", tmp_path / "model"
-    args = ["--recipe", str(recipe), "--data", str(tiny_data), "--out", str(out), "--export", str(model_dir), "--no-progress"]
+    args = [
+        "--recipe",
+        str(recipe),
+        "--data",
+        str(tiny_data),
+        "--out",
+        str(out),
+        "--export",
+        str(model_dir),
+        "--no-progress",
+    ]
     assert main(args + ["--stages", "texts,tokenizer,teacher,student,export"]) == 0
     assert "while the student trains" in (out / "run.log").read_text()
     assert klein_model.load(model_dir).encode("a dog").shape == (32,)

@@ -1,8 +1,7 @@
 import numpy as np
+from trainer_fixtures import make_sentences
 
 from trainer.teacher import embed_cached, load_teacher
-
-from trainer_fixtures import make_sentences
 
 
 class Counting:

@@ -31,6 +31,7 @@ def read_pdf(data: bytes) -> Document:
         raise
     except Exception as exc:
         raise ReadError(f"unreadable PDF ({type(exc).__name__})") from None
+
     def page_texts():
         total = 0
         for number in range(1, n_pages + 1):

@@ -166,7 +166,9 @@ class DuplicatesScreen(Screen):
     def _relabel(self) -> None:
         for group_node in self.query_one(Tree).root.children:
             for leaf in group_node.children:
-                leaf.set_label(file_label(leaf.data, leaf.data.path in self.marked, self.app.display_path(leaf.data.path)))
+                leaf.set_label(
+                    file_label(leaf.data, leaf.data.path in self.marked, self.app.display_path(leaf.data.path))
+                )
 
     def action_compare(self) -> None:
         pair = list(self.marked)
@@ -191,7 +193,12 @@ class DuplicatesScreen(Screen):
     def action_copy_group(self) -> None:
         node = self._current()
         group = node.data if node is not None and isinstance(node.data, DuplicateGroup) else None
-        if group is None and node is not None and node.parent is not None and isinstance(node.parent.data, DuplicateGroup):
+        if (
+            group is None
+            and node is not None
+            and node.parent is not None
+            and isinstance(node.parent.data, DuplicateGroup)
+        ):
             group = node.parent.data
         self._copy([f.path for f in group.items] if group else [])
 

@@ -57,7 +57,11 @@ class AddFolderScreen(ModalScreen[str | None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "answer(False)", "No"), Binding("y", "answer(True)", "Yes"), Binding("n", "answer(False)", "No")]
+    BINDINGS = [
+        Binding("escape", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+    ]
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -154,7 +158,9 @@ class FoldersScreen(Screen):
         cursor = table.cursor_row
         table.clear()
         for row in self._rows:
-            table.add_row(short_path(row.path), f"{row.files:,}", f"{row.chunks:,}", f"{row.skipped:,}", row.state, key=row.path)
+            table.add_row(
+                short_path(row.path), f"{row.files:,}", f"{row.chunks:,}", f"{row.skipped:,}", row.state, key=row.path
+            )
         msg = self.query_one("#folders-message", Static)
         msg.remove_class("-error")
         msg.update(NO_FOLDERS)
@@ -205,7 +211,9 @@ class FoldersScreen(Screen):
                 self.app.remove_folder(folder)
 
         self.app.push_screen(
-            ConfirmScreen(f"Stop watching {short_path(folder)} and drop it from the index?\nNo file on disk is touched."),
+            ConfirmScreen(
+                f"Stop watching {short_path(folder)} and drop it from the index?\nNo file on disk is touched."
+            ),
             answered,
         )
 

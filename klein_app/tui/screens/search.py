@@ -104,7 +104,12 @@ class SearchScreen(Screen):
             return
         self.query_one("#results-pane").border_subtitle = "searching…"
         status = getattr(self.app, "status", None)
-        if self.mode != "text" and status is not None and status.model != "ready" and not self.query_one(ResultsList).hits:
+        if (
+            self.mode != "text"
+            and status is not None
+            and status.model != "ready"
+            and not self.query_one(ResultsList).hits
+        ):
             self._show_message(LOADING_MODEL, keep_subtitle=True)
         self._run_search(query, self.mode, path_glob)
 

@@ -62,7 +62,8 @@ class SimilarScreen(ModalScreen):
             return
         listing = self.query_one("#similar", OptionList)
         listing.set_options(
-            Option(Text.assemble((f"{r.score:6.3f} ", "bold"), self.app.display_path(r.path)), id=str(i)) for i, r in enumerate(self.rows)
+            Option(Text.assemble((f"{r.score:6.3f} ", "bold"), self.app.display_path(r.path)), id=str(i))
+            for i, r in enumerate(self.rows)
         )
         self.query_one("#similar-message").display = False
         listing.display = True

@@ -5,7 +5,12 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-SCREENS = (("search", "F2", "Search"), ("folders", "F3", "Folders"), ("duplicates", "F4", "Duplicates"), ("clusters", "F5", "Clusters"))
+SCREENS = (
+    ("search", "F2", "Search"),
+    ("folders", "F3", "Folders"),
+    ("duplicates", "F4", "Duplicates"),
+    ("clusters", "F5", "Clusters"),
+)
 
 
 def nav_content(current: str) -> Content:

@@ -77,9 +77,7 @@ class ResultsList(OptionList):
         width = self._width = self._row_width()
         folders = getattr(self.app, "folders", ())
         weak = self.get_component_rich_style("results--weak", partial=True)
-        self.set_options(
-            Option(hit_prompt(h, query, width, folders, weak), id=str(i)) for i, h in enumerate(self.hits)
-        )
+        self.set_options(Option(hit_prompt(h, query, width, folders, weak), id=str(i)) for i, h in enumerate(self.hits))
         if self.hits:
             self.highlighted = 0
 

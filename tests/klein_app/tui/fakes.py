@@ -27,12 +27,34 @@ FILES = [
 ]
 
 HITS = [
-    SearchResult(f"{ROOT}/cooking/bread.md", 0.912, 3, 9, 0, "Sourdough bread needs a starter.\nFeed the starter daily.",
-                 Snippet("Sourdough bread needs a starter.", [(10, 15)]), 2),
-    SearchResult(f"{ROOT}/cooking/pasta.md", 0.701, 1, 6, 0, "Fresh pasta: flour and eggs, knead well.",
-                 Snippet("Fresh pasta: flour and eggs")),
-    SearchResult(f"{ROOT}/travel/japan.md", 0.512, 10, 14, 2, "In Kyoto the bakeries sell melon bread.",
-                 Snippet("the bakeries sell melon bread", [(24, 29)])),
+    SearchResult(
+        f"{ROOT}/cooking/bread.md",
+        0.912,
+        3,
+        9,
+        0,
+        "Sourdough bread needs a starter.\nFeed the starter daily.",
+        Snippet("Sourdough bread needs a starter.", [(10, 15)]),
+        2,
+    ),
+    SearchResult(
+        f"{ROOT}/cooking/pasta.md",
+        0.701,
+        1,
+        6,
+        0,
+        "Fresh pasta: flour and eggs, knead well.",
+        Snippet("Fresh pasta: flour and eggs"),
+    ),
+    SearchResult(
+        f"{ROOT}/travel/japan.md",
+        0.512,
+        10,
+        14,
+        2,
+        "In Kyoto the bakeries sell melon bread.",
+        Snippet("the bakeries sell melon bread", [(24, 29)]),
+    ),
 ]
 
 
@@ -42,20 +64,40 @@ def _dup(path: str, size: int) -> DuplicateItem:
 
 # In the order the real query returns them (queries.dupes.group_order): most wasted bytes first.
 GROUPS = [
-    DuplicateGroup("near-identical", "file", [
-        _dup(f"{ROOT}/code/lexer.py", 4100),
-        DuplicateItem(f"{ROOT}/code/parser.py", 5200, 0.0, relation="near-identical", share=0.94, rep_share=0.96),
-    ], 0.94),
-    DuplicateGroup("identical", "file", [
-        _dup(f"{ROOT}/cooking/bread copy.md", 2048),
-        DuplicateItem(f"{ROOT}/cooking/bread.md", 2048, 0.0, relation="identical"),
-    ]),
+    DuplicateGroup(
+        "near-identical",
+        "file",
+        [
+            _dup(f"{ROOT}/code/lexer.py", 4100),
+            DuplicateItem(f"{ROOT}/code/parser.py", 5200, 0.0, relation="near-identical", share=0.94, rep_share=0.96),
+        ],
+        0.94,
+    ),
+    DuplicateGroup(
+        "identical",
+        "file",
+        [
+            _dup(f"{ROOT}/cooking/bread copy.md", 2048),
+            DuplicateItem(f"{ROOT}/cooking/bread.md", 2048, 0.0, relation="identical"),
+        ],
+    ),
 ]
 
 CLUSTERS = [
-    Cluster(0, ["bread", "starter", "flour", "pasta"], 3, f"{ROOT}/cooking/bread.md",
-            [f"{ROOT}/cooking/bread.md", f"{ROOT}/cooking/bread copy.md", f"{ROOT}/cooking/pasta.md"]),
-    Cluster(1, ["token", "parse", "lexer", "ast"], 2, f"{ROOT}/code/parser.py", [f"{ROOT}/code/parser.py", f"{ROOT}/code/lexer.py"]),
+    Cluster(
+        0,
+        ["bread", "starter", "flour", "pasta"],
+        3,
+        f"{ROOT}/cooking/bread.md",
+        [f"{ROOT}/cooking/bread.md", f"{ROOT}/cooking/bread copy.md", f"{ROOT}/cooking/pasta.md"],
+    ),
+    Cluster(
+        1,
+        ["token", "parse", "lexer", "ast"],
+        2,
+        f"{ROOT}/code/parser.py",
+        [f"{ROOT}/code/parser.py", f"{ROOT}/code/lexer.py"],
+    ),
     Cluster(2, ["kyoto", "temple", "train"], 1, f"{ROOT}/travel/japan.md", [f"{ROOT}/travel/japan.md"]),
 ]
 
@@ -63,7 +105,9 @@ CLUSTERS = [
 class FakeBackend:
     """Same methods as `klein_app.tui.backend.Backend`; `fail` makes every query raise."""
 
-    def __init__(self, *, folders=(ROOT,), files=FILES, hits=HITS, groups=GROUPS, clusters=CLUSTERS, fail: str = "") -> None:
+    def __init__(
+        self, *, folders=(ROOT,), files=FILES, hits=HITS, groups=GROUPS, clusters=CLUSTERS, fail: str = ""
+    ) -> None:
         self._folders = list(folders)
         self._files = list(files)
         self._hits = list(hits)

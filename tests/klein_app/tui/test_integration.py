@@ -17,7 +17,6 @@ from klein_app.tui.widgets.results import ResultsList
 
 from .helpers import make_app, settle, type_text, wait_for
 
-
 BREAD = "# Baking bread\n\nMix flour, water, salt and yeast. Knead the dough, let it rise, then bake it.\n"
 CORPUS = {
     "cooking/bread.md": BREAD,
@@ -120,4 +119,7 @@ async def test_search_by_meaning_with_the_bundled_model(tmp_path):
         await type_text(pilot, "how to make a loaf at home")
         await settle(pilot)
         hits = app.screen.query_one(ResultsList).hits
-        assert hits and hits[0].path in {str(corpus / "cooking" / "bread.md"), str(corpus / "cooking" / "bread copy.md")}
+        assert hits and hits[0].path in {
+            str(corpus / "cooking" / "bread.md"),
+            str(corpus / "cooking" / "bread copy.md"),
+        }

@@ -22,7 +22,6 @@ from .fakes import FakeBackend
 from .helpers import make_app, search_for, settle, type_text, wait_for
 
 
-
 def status_text(app) -> str:
     return str(app.screen.query_one(StatusBar).render())
 
@@ -255,7 +254,15 @@ async def test_duplicates_mark_two_compare_and_copy(tmp_path):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("one\ntwo\nthree\n")
     b.write_text("one\nTWO\nthree\nfour\n")
-    group = DuplicateGroup("near-identical", "file", [DuplicateItem(str(a), 14, 0.0), DuplicateItem(str(b), 19, 0.0, relation="near-identical", share=0.97, rep_share=0.98)], 0.97)
+    group = DuplicateGroup(
+        "near-identical",
+        "file",
+        [
+            DuplicateItem(str(a), 14, 0.0),
+            DuplicateItem(str(b), 19, 0.0, relation="near-identical", share=0.97, rep_share=0.98),
+        ],
+        0.97,
+    )
     app = make_app(FakeBackend(groups=[group]))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

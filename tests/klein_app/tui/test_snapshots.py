@@ -71,7 +71,15 @@ def test_compare_screen(snap_compare, tmp_path):
     # Paths show relative to the watched folder, whose name pytest derives from the test: stable.
     (tmp_path / "a.txt").write_text("one\ntwo\nthree\nfour\n")
     (tmp_path / "b.txt").write_text("one\nTWO\nthree\nfive\nsix\n")
-    group = DuplicateGroup("near-identical", "file", [DuplicateItem(str(tmp_path / "a.txt"), 19, 0.0), DuplicateItem(str(tmp_path / "b.txt"), 23, 0.0, relation="near-identical", share=0.95, rep_share=0.96)], 0.95)
+    group = DuplicateGroup(
+        "near-identical",
+        "file",
+        [
+            DuplicateItem(str(tmp_path / "a.txt"), 19, 0.0),
+            DuplicateItem(str(tmp_path / "b.txt"), 23, 0.0, relation="near-identical", share=0.95, rep_share=0.96),
+        ],
+        0.95,
+    )
 
     async def run_before(pilot):
         await settle(pilot)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("torch", "lancedb", "pyarrow", "klein_model", "transformers", "sklearn", "klein_app.queries", "klein_app.index")
+HEAVY = (
+    "torch",
+    "lancedb",
+    "pyarrow",
+    "klein_model",
+    "transformers",
+    "sklearn",
+    "klein_app.queries",
+    "klein_app.index",
+)
 
 
 def test_importing_the_tui_stays_light():
