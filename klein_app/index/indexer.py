@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from klein_app.index.folders import watched_roots
 from klein_app.index.memory import trim_heap
 from klein_app.index.prepare import Budget, Prepared, file_row, outcome_stands, prepare_file, weight
-from klein_app.index.progress import ProgressEvent, RateMeter, Throttle
+from klein_app.index.progress import ProgressEvent, RateMeter, Throttle, chunks_left
 from klein_app.pathutil import is_under
 from klein_app.sources.walk import Entry, Visited, Walker
 
@@ -117,6 +117,10 @@ class _Run:
         self.bytes_meter = RateMeter()
         self.chunk_meter = RateMeter()
         self.chunks_done = 0
+        self.bytes_seen = 0  # bytes of the files read so far (chunked, or found unchanged or skipped)
+        self.chunks_missing = 0  # chunks of those files that need the model
+        self.chunks_filled = 0  # of those, embedded so far (a text repeated in a batch counts each time)
+        self.fill_meter = RateMeter()
         self.current = ""
         self.wrote = False
         self.flushes = 0
@@ -331,6 +335,7 @@ class _Run:
     def _accept(self, item: Prepared, known: set, pending: list, ready: list) -> int:
         """Take a prepared file; returns how many of its chunks still need the model."""
         self.files_done += 1
+        self.bytes_seen += item.entry.size
         self.current = item.entry.path
         self._event("read")
         if item.status != "indexed":
@@ -374,6 +379,7 @@ class _Run:
                     item.vectors[i] = v
                     self.report.chunks_reused += 1
         item.missing = sum(1 for v in item.vectors if v is None)
+        self.chunks_missing += item.missing
         if item.missing:
             pending.append(item)
         else:
@@ -415,6 +421,7 @@ class _Run:
                     item.vectors[i] = v
                     item.missing -= 1
                 filled += len(group)
+                self.chunks_filled += len(group)
                 self.report.chunks_reused += len(group) - 1
                 self.recent[h] = v
             while len(self.recent) > _RECENT_VECTORS:
@@ -470,9 +477,14 @@ class _Run:
         if phase in ("embed", "write", "read"):
             # measured over the recent window of this phase; bytes count once a file is finished
             # (written, or found unchanged), not when it is read ahead of the model
-            self.bytes_meter.add(now, self.bytes_done)
             self.chunk_meter.add(now, self.chunks_done)
-            eta = self.bytes_meter.eta(self.bytes_total - self.bytes_done)
+            if self.bytes_seen:
+                self.fill_meter.add(now, self.chunks_filled)
+                left = chunks_left(self.chunks_missing, self.chunks_filled, self.bytes_seen, self.bytes_total)
+                eta = self.fill_meter.eta(left)
+            else:  # engines that read elsewhere (Ray) report finished bytes only
+                self.bytes_meter.add(now, self.bytes_done)
+                eta = self.bytes_meter.eta(self.bytes_total - self.bytes_done)
         rate = self.chunk_meter.rate() or 0.0
         done = self.files_done if files_done is None else files_done
         total = self.files_total if files_done is None else files_done

@@ -6,6 +6,7 @@ Public API:
         phase is one of "walk", "read", "embed", "write", "optimize", "done"
     Throttle(callback, interval_s)   forwards at most one event per interval, or when forced
     RateMeter(window_s)              rate of a growing count over the last window_s seconds
+    chunks_left(missing, embedded, bytes_seen, bytes_total)   the work an ETA divides by the rate
     progress_reporter(stream, log_every_s=10) -> Reporter
         a tqdm bar that follows the terminal's width when `stream` is a terminal; otherwise a log line
         (phase, done/total, rate, ETA) every log_every_s seconds, also written to the app's log.
@@ -80,6 +81,17 @@ class RateMeter:
         if rate is None or rate <= 0:
             return None
         return max(0.0, remaining / rate)
+
+
+def chunks_left(missing: int, embedded: int, bytes_seen: int, bytes_total: int) -> float:
+    """Chunks still to embed: those of the files read so far, plus the unread bytes at the chunks-per-byte
+    seen so far. The model's time is the run's time, so the ETA counts chunks, not finished bytes: a big
+    file is "finished" only when its last chunk is written, and counting bytes made the ETA grow while the
+    model worked through it."""
+    known = max(0, missing - embedded)
+    if bytes_seen <= 0:
+        return float(known)
+    return known + max(0, bytes_total - bytes_seen) * (missing / bytes_seen)
 
 
 def duration(seconds: float) -> str:

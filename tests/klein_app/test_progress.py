@@ -4,7 +4,7 @@ import io
 import re
 
 from klein_app.index.indexer import index_paths
-from klein_app.index.progress import ProgressEvent, RateMeter, progress_reporter
+from klein_app.index.progress import ProgressEvent, RateMeter, chunks_left, progress_reporter
 
 
 class _Terminal(io.StringIO):
@@ -54,3 +54,14 @@ def test_redirected_output_gets_periodic_log_lines_during_a_real_run(tmp_path, m
     assert all(re.match(r"\[\d\d:\d\d:\d\d\] \w+: ", line) for line in lines)
     assert any(re.search(r"\d+/12 files, \d+ chunks, \d+ chunks/s", line) for line in lines)
     assert "\r" not in out.getvalue()
+
+
+def test_the_work_left_falls_while_the_model_works_through_one_big_file():
+    # every file read (one big one holding 4,000 chunks): what is left is what the model has not embedded,
+    # whether or not the file's row has been written yet (finished bytes stood still here, and the ETA grew)
+    total = 1_000_000
+    left = [chunks_left(missing=4000, embedded=done, bytes_seen=total, bytes_total=total) for done in (0, 1000, 3000)]
+    assert left == [4000, 3000, 1000]
+    # half the bytes read: the unread half is expected to hold as many chunks per byte as the read half
+    assert chunks_left(missing=2000, embedded=500, bytes_seen=total // 2, bytes_total=total) == 1500 + 2000
+    assert chunks_left(missing=0, embedded=0, bytes_seen=0, bytes_total=total) == 0
