@@ -23,8 +23,11 @@ def use_private_umask() -> None:
     os.umask(PRIVATE_UMASK)
 
 
-def tighten(data_dir: Path | str) -> None:
-    # with the top folder 0700 nothing below it can be reached by others, whatever its own mode
+def tighten(data_dir) -> None:
+    # with the top folder 0700 nothing below it can be reached by others, whatever its own mode;
+    # an object-store index has no modes (its bucket policy decides who reads it)
+    if "://" in str(data_dir):
+        return
     try:
         st = os.stat(data_dir)
         if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.getuid():

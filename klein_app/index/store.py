@@ -135,7 +135,7 @@ def generation_name(fingerprint: str, dim: int) -> str:
 
 def read_pointer(data_dir: Path) -> tuple[dict | None, str | None]:
     """active.json as written by set_active, and what is wrong with it (None when sound or absent)."""
-    path = Path(data_dir) / INDEX_DIR / ACTIVE_FILE
+    path = as_path(data_dir) / INDEX_DIR / ACTIVE_FILE
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -145,7 +145,7 @@ def read_pointer(data_dir: Path) -> tuple[dict | None, str | None]:
     problem = _record_problem(record)
     if problem:
         return None, f"{ACTIVE_FILE} is malformed ({problem})"
-    if not (Path(data_dir) / INDEX_DIR / record["generation"]).is_dir():
+    if not (as_path(data_dir) / INDEX_DIR / record["generation"]).is_dir():
         return None, f"{ACTIVE_FILE} points at {record['generation']}, which does not exist"
     return record, None
 
@@ -168,14 +168,14 @@ def _record_problem(record) -> str | None:
 def read_meta_file(gen_dir: Path) -> tuple[dict, str | None]:
     """A generation's meta.json and what is wrong with it (None when sound)."""
     try:
-        meta = json.loads((Path(gen_dir) / META_FILE).read_text(encoding="utf-8"))
+        meta = json.loads((as_path(gen_dir) / META_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}, f"{META_FILE} is missing"
     except (OSError, ValueError) as exc:
         return {}, f"{META_FILE} is unreadable ({one_line(exc)})"
     if not isinstance(meta, dict):
         return {}, f"{META_FILE} is a {type(meta).__name__}, not an object"
-    if not _describes(meta, Path(gen_dir).name):
+    if not _describes(meta, as_path(gen_dir).name):
         fp, dim = meta.get("fingerprint"), meta.get("dim")
         return meta, f"{META_FILE} does not describe this generation (fingerprint {fp!r}, dim {dim!r})"
     chunking = meta.get("chunking")
@@ -187,7 +187,7 @@ def read_meta_file(gen_dir: Path) -> tuple[dict, str | None]:
 
 def infer_active(data_dir: Path) -> dict | None:
     """The generation a missing or broken active.json most likely meant: a complete one, the newest first."""
-    index_dir = Path(data_dir) / INDEX_DIR
+    index_dir = as_path(data_dir) / INDEX_DIR
     best = None
     try:
         children = list(index_dir.iterdir())

@@ -27,7 +27,16 @@ async def settle(pilot, rounds: int = 3) -> None:
     for _ in range(rounds):
         await _workers_done(app)
         await pilot.pause(0.02)
+    _steady_cursors(app)
     await pilot.pause()
+
+
+def _steady_cursors(app) -> None:
+    """A blinking cursor is drawn or not depending on when the screen is captured: snapshots flaked on it."""
+    from textual.widgets import Input
+
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
 
 
 async def _workers_done(app, timeout: float = 30.0) -> None:
