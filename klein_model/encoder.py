@@ -13,7 +13,7 @@ from klein_model import chunking
 from klein_model.errors import ModelLoadError
 from klein_model.folder import CONFIG, TOKENIZER, WEIGHTS, KleinInfo, check_folder, compute_fingerprint, read_klein_info
 from klein_model.precision import int8_allowed_by, quantize_int8, resolve_precision, usable_cores
-from klein_model.text import clean_text
+from klein_model.text import clean_text, text_items
 
 # Inputs longer than this many characters per token slot are cut before tokenizing: the model only
 # sees max_seq_length tokens anyway, and tokenizing a megabyte to keep 256 tokens wastes a second.
@@ -158,11 +158,7 @@ class KleinModel:
         return result
 
     def _encode(self, texts, batch_size: int, normalize: bool, dim: int | None, show_progress: bool) -> np.ndarray:
-        single = isinstance(texts, str)
-        items = [texts] if single else list(texts)
-        for i, t in enumerate(items):
-            if not isinstance(t, str):
-                raise TypeError(f"encode expects str items, item {i} is {type(t).__name__}")
+        single, items = text_items(texts)
         out_dim = self._check_dim(dim)
         result = np.zeros((len(items), out_dim), dtype=np.float32)
         if items:

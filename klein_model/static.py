@@ -25,7 +25,7 @@ from klein_model.folder import (
     compute_fingerprint,
     read_klein_info,
 )
-from klein_model.text import clean_text
+from klein_model.text import clean_text, text_items
 
 _CHARS_PER_TOKEN_CAP = 64  # as KleinModel: never tokenize more text than max_seq_length tokens can hold
 
@@ -119,11 +119,7 @@ class StaticModel:
         show_progress: bool = False,
     ) -> np.ndarray:
         """Embed texts as a float32 array of shape (len(texts), dim); a single str gives shape (dim,)."""
-        single = isinstance(texts, str)
-        items = [texts] if single else list(texts)
-        for i, t in enumerate(items):
-            if not isinstance(t, str):
-                raise TypeError(f"encode expects str items, item {i} is {type(t).__name__}")
+        single, items = text_items(texts)
         if dim is not None and not 1 <= dim <= self.dim:
             raise ValueError(f"dim must be between 1 and {self.dim}, got {dim}")
         out_dim = int(dim or self.dim)
