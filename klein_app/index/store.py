@@ -335,8 +335,18 @@ class Store:
             )
             db = lancedb.connect(str(path), read_consistency_interval=timedelta(0), session=session)
             names = set(db.list_tables().tables)
-            files = db.open_table(FILES) if FILES in names else db.create_table(FILES, schema=files_schema())
-            chunks = db.open_table(CHUNKS) if CHUNKS in names else db.create_table(CHUNKS, schema=chunks_schema(dim))
+            # a table not listed has no committed version: what a kill during its creation left behind is
+            # overwritten ("already exists" otherwise), and nothing committed is lost
+            files = (
+                db.open_table(FILES)
+                if FILES in names
+                else db.create_table(FILES, schema=files_schema(), mode="overwrite")
+            )
+            chunks = (
+                db.open_table(CHUNKS)
+                if CHUNKS in names
+                else db.create_table(CHUNKS, schema=chunks_schema(dim), mode="overwrite")
+            )
             _check_schema(chunks, dim, path)
         except StoreError:
             raise
