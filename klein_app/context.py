@@ -124,9 +124,13 @@ class AppContext:
         with self._lock:
             stamp = self._active_stamp_now()
             if stamp is None:
-                # no pointer: an index may still be on disk (active.json deleted); open_active finds it
-                return Store.open_active(self.paths.data_dir)
-            if self._query_pair is not None and stamp == self._active_stamp:
+                # no pointer (active.json deleted, or an index written by other tools): open_active finds the
+                # generation on disk; the index folder's own stamp says when it must look again, so a service
+                # does not reopen the tables on every request
+                stamp = self._index_dir_stamp()
+                if stamp is None:
+                    return None
+            elif self._query_pair is not None and stamp == self._active_stamp:
                 return self._query_pair[1]
             if self._reader is None or self._reader[0] != stamp:
                 self._reader = (stamp, Store.open_active(self.paths.data_dir))
@@ -138,6 +142,15 @@ class AppContext:
         try:
             st = (self.paths.data_dir / INDEX_DIR / ACTIVE_FILE).stat()
             return (st.st_mtime_ns, st.st_ino, st.st_size)
+        except OSError:
+            return None
+
+    def _index_dir_stamp(self):
+        from klein_app.index.store import INDEX_DIR
+
+        try:
+            st = (self.paths.data_dir / INDEX_DIR).stat()
+            return ("no pointer", st.st_mtime_ns, st.st_ino)
         except OSError:
             return None
 
