@@ -303,6 +303,8 @@ class Store:
         self.chunks_table = chunks_table
         self.reconciled = False
         self.repairs: list[str] = []  # one line per repair made while opening (said by the indexer)
+        # caches of the query side (queries/openings.py), dropped with the store when the index changes
+        self.read_cache: dict[str, object] = {}
 
     @classmethod
     def open(cls, data_dir: Path | str, dim: int, fingerprint: str, *, create: bool = True) -> Store:

@@ -12,6 +12,8 @@ Three rules keep the answers stable:
     20k chunks) only proposes candidates, its quantised distances never reach the user;
   - hybrid adds the cosine to the BM25 score scaled by the query's best BM25, so a chunk the full-text index
     ranks first by a wide margin keeps that margin (rank fusion would give it one rank's worth).
+  - in vector and hybrid mode a file's score blends its best chunk with its opening's cosine (openings.py), so
+    a long file with one close chunk does not bury the file that is about the query.
 Quoted phrases are required as written (phrases.py); a hit whose cosine is below WEAK_COSINE and that lacks
 some of the query's words is marked weak.
 """
@@ -35,6 +37,7 @@ from klein_app.queries.errors import (
 from klein_app.queries.filters import Filters, build_filters, sql_string
 from klein_app.queries.fusion import weighted_score_fusion
 from klein_app.queries.grouping import group_by_file
+from klein_app.queries.openings import rerank as rerank_by_opening
 from klein_app.queries.phrases import ParsedQuery, parse_query
 from klein_app.queries.results import SEARCH_MODES, Mode, SearchResult
 from klein_app.queries.snippets import WORD, find_term_spans, make_snippet, query_terms
@@ -102,8 +105,11 @@ def search(
         if allowed is not None:
             hits = [(h, s) for h, s in hits if h["path"] in allowed]
         # A deeper round only appends files: the ranking of those found already never changes.
-        for group in group_by_file(hits, lambda h: h["path"]):
-            groups.setdefault(group.path, group)
+        fresh = [g for g in group_by_file(hits, lambda h: h["path"]) if g.path not in groups]
+        if query_vector is not None and mode != "text":
+            fresh = rerank_by_opening(store, fresh, query_vector)
+        for group in fresh:
+            groups[group.path] = group
         if len(groups) >= k or exhausted or limit >= MAX_CANDIDATES:
             break
         limit *= 4

@@ -13,6 +13,7 @@ from queries_fixtures import build_store, semantic_model  # noqa: F401  (fixture
 from klein_app.index import ann
 from klein_app.index.store import Store
 from klein_app.queries import search
+from klein_app.queries.openings import OPENING_SHARE
 from klein_app.queries.vectors import read_chunks, vector_matrix
 
 # Queries whose top 5 changed with -k when the candidate depth followed k (checked against that code).
@@ -96,8 +97,12 @@ def test_ann_scores_are_exact_cosines(tmp_path, docs_store, semantic_model):
         results = search(big, semantic_model, query, k=10, mode="vector")
         assert len(results) == 10
         exact = [float(by_key[(r.path, r.chunk_index)] @ q) for r in results]
-        worst = max(worst, *(abs(r.score - e) for r, e in zip(results, exact)))
-        assert exact == sorted(exact, reverse=True)  # the order is the exact order too
+        # a file's score blends its best chunk's cosine with its opening's (openings.py): both exact
+        opening = [float(by_key[(r.path, 0)] @ q) for r in results]
+        expected = [(1 - OPENING_SHARE) * e + OPENING_SHARE * o for e, o in zip(exact, opening)]
+        worst = max(worst, *(abs(r.cosine - e) for r, e in zip(results, exact)))
+        worst = max(worst, *(abs(r.score - e) for r, e in zip(results, expected)))
+        assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
     assert worst <= 0.01
 
 
@@ -172,3 +177,35 @@ def test_a_nonsense_query_gives_only_weak_hits(topic_store, semantic_model, quer
 def test_a_real_question_has_a_strong_first_hit(topic_store, semantic_model, mode):
     firsts = [search(topic_store, semantic_model, q, k=3, mode=mode)[0] for q in TOPIC_QUERIES]
     assert sum(not r.weak for r in firsts) >= 0.75 * len(firsts)
+
+
+# A long manual with one close chunk among many others, and a short page about the query as a whole.
+_MANUAL_TOPICS = [
+    "Colours: the palette option sets the colours of the status line, the borders and the selected text.",
+    "Logging: every session writes a log file; the verbosity option decides how much of it is kept.",
+    "Printing: the print command sends the document to the default printer with the page range you give.",
+    "Fonts: the font option chooses the typeface and size used in every window of the editor.",
+    "Plugins: extensions are loaded from the plugins folder at start and can be disabled one by one.",
+    "Backups: a copy of each file is saved before it is overwritten, and old copies are removed weekly.",
+    "Keyboard: shortcuts can be rebound in the keys file; each line maps a key to a command.",
+    "Updates: the program checks for a new release once a day and asks before installing it.",
+    "Time limits: a job that runs longer than the limit you set is stopped, and the log says so.",
+    "Search: the find dialog looks for words in the open document, with or without matching case.",
+]
+OPENING_FILES = {
+    "/m/manual.txt": "Editor manual\n\n" + "\n\n".join(t + " " + t for t in _MANUAL_TOPICS * 3),
+    "/m/timeout.txt": "timeout: run a command with a time limit. Start the command, and kill it if it is still "
+    "running after the duration you give.",
+    "/m/recipes.txt": "Bread recipes: knead the dough, let it rise for an hour and bake it until golden.",
+}
+
+
+@pytest.mark.parametrize("mode", ["vector", "hybrid"])
+def test_a_file_about_the_query_beats_a_long_file_with_one_close_chunk(tmp_path, semantic_model, mode):
+    store = build_store(tmp_path / "db", semantic_model, OPENING_FILES)
+    query = "stop a program automatically when it runs longer than a given time"
+    results = search(store, semantic_model, query, k=3, mode=mode)
+    assert results[0].path == "/m/timeout.txt"
+    # the score is the blend, the cosine stays the best chunk's own
+    manual = next(r for r in results if r.path == "/m/manual.txt")
+    assert manual.score < manual.cosine
