@@ -12,7 +12,8 @@ skipped by the app's own limit: on a 2-core machine git's 3 MB changelog alone w
 are in bench/real_folder.json; queries whose judged files are missing from the tree are left out and counted.
 
 It prints:
-  search     success@1, success@5 and MRR@10 of `klein_app.queries.search` per mode (whatever search does)
+  search     success@1, success@5 and MRR@10 of `klein_app.queries.search` per mode (whatever search does), for
+             judged questions and, separately, judged two- or three-word keyword queries
   dupes      duplicate pairs reported by `klein_app.queries.duplicates` (each member against its group's first
              file); precision, where a pair is right when the two files share most of their words (difflib
              alignment, >= 50% of each file); recall of the planted copies; pairs within a same-topic family
@@ -235,11 +236,13 @@ def rel(path: str, tree: Path) -> str:
 # --- search --------------------------------------------------------------------------------------------
 
 
-def bench_search(ctx, tree: Path, queries: list[dict], modes: list[str]) -> None:
+def bench_search(ctx, tree: Path, queries: list[dict], modes: list[str], kind: str) -> None:
     from klein_app.queries import search
 
     usable = [q for q in queries if all((tree / r).exists() for r in q["relevant"])]
-    print(f"\nsearch: {len(usable)} queries ({len(queries) - len(usable)} left out: judged files not in the tree)")
+    print(
+        f"\nsearch, {kind}: {len(usable)} queries ({len(queries) - len(usable)} left out: judged files not in the tree)"
+    )
     print(f"  {'mode':<8} {'success@1':>9} {'success@5':>9} {'MRR@10':>7} {'ms/query':>9}")
     misses = {}
     for mode in modes:
@@ -496,7 +499,9 @@ def main() -> int:
     print(f"model: {ctx.model.name} ({ctx.model.dim}-d)")
     parts = args.only or ["search", "dupes", "clusters", "ann"]
     if "search" in parts:
-        bench_search(ctx, tree, data["queries"], args.modes.split(","))
+        modes = args.modes.split(",")
+        bench_search(ctx, tree, data["queries"], modes, "questions (a sentence that describes what is wanted)")
+        bench_search(ctx, tree, data.get("keyword_queries", []), modes, "keywords (two or three words)")
     if "dupes" in parts:
         bench_dupes(ctx, tree, planted_pairs)
     if "clusters" in parts:
