@@ -15,7 +15,7 @@ Three rules keep the answers stable:
   - in vector and hybrid mode a file's score blends its best chunk with its opening's cosine (openings.py), so
     a long file with one close chunk does not bury the file that is about the query.
 Quoted phrases are required as written (phrases.py); a hit whose cosine is below WEAK_COSINE and that lacks
-some of the query's words is marked weak.
+most of the query's words is marked weak.
 """
 
 from __future__ import annotations
@@ -54,9 +54,11 @@ MAX_CANDIDATES = 12_800
 VECTOR_SHARE = 0.7
 # The full-text share counts this much more when the query holds an identifier (see `identifiers`).
 IDENTIFIER_TEXT_WEIGHT = 2.0
-# Below this cosine a hit that also lacks some of the query's words is a weak match. On bench/real_folder.py
+# Below this cosine a hit that also lacks most of the query's words is a weak match. On bench/real_folder.py
 # the best hit of 37 of 42 real questions lies above it, of keyboard-mash and off-topic queries none.
 WEAK_COSINE = 0.46
+# ...and holds fewer than this share of the query's words (stop words aside).
+WEAK_TERM_SHARE = 0.5
 # The model reads at most a few hundred tokens; a longer query only costs tokenizer time.
 MAX_QUERY_CHARS = 2_000
 # A 100 KB pasted query would make a full-text query of thousands of terms.
@@ -135,11 +137,13 @@ def _result(group, query: str, terms: list[str]) -> SearchResult:
 
 
 def is_weak(cosine: float | None, text: str, terms: list[str]) -> bool:
-    """A hit is weak when its meaning is far from the query and it lacks some of the query's words."""
+    """A hit is weak when its meaning is far from the query and it holds fewer than WEAK_TERM_SHARE of the
+    query's words (a long question is rarely matched word for word, even by the right passage)."""
     if cosine is None or cosine >= WEAK_COSINE:
         return False
     found = {text[s:e].casefold() for s, e in find_term_spans(text, terms)}
-    return not terms or not all(any(t in f or f in t for f in found) for t in terms)
+    held = sum(any(t in f or f in t for f in found) for t in terms)
+    return not terms or held < WEAK_TERM_SHARE * len(terms)
 
 
 def check_query(query: str | None, mode: str = "hybrid") -> str:

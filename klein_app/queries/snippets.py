@@ -20,8 +20,9 @@ _SPACE = re.compile(r"\s+")
 # Spans split only by one of these are shown as one mark: "ERR_4711", "foo.bar", "x-ray".
 _JOINERS = {"_", "-", ".", "/", ":"}
 _STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have how i if in into is it its of on or so that the their "
-    "then there these this to was were what when where which who why will with you your".split()
+    "a about all also an and any are as at be been but by can could did do does for from had has have he her "
+    "his how i if in into is it its me my no not of on one or our so some than that the their them then there "
+    "these they this those to us was we were what when where which who why will with would you your".split()
 )
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
 ELLIPSIS = "…"

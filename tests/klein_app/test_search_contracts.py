@@ -209,3 +209,16 @@ def test_a_file_about_the_query_beats_a_long_file_with_one_close_chunk(tmp_path,
     # the score is the blend, the cosine stays the best chunk's own
     manual = next(r for r in results if r.path == "/m/manual.txt")
     assert manual.score < manual.cosine
+
+
+def test_a_far_hit_is_weak_only_when_it_lacks_most_of_the_query_words():
+    from klein_app.queries.search import WEAK_COSINE, is_weak
+    from klein_app.queries.snippets import query_terms
+
+    terms = query_terms("copy my public key to a remote machine")
+    assert "my" not in terms  # a stop word: no passage is expected to say it
+    right = "The user should then copy the public key to ~/.ssh/authorized_keys on the remote machine."
+    far = WEAK_COSINE - 0.1
+    assert not is_weak(far, right, terms)
+    assert is_weak(far, "Permission is hereby granted, free of charge, to any person.", terms)
+    assert not is_weak(WEAK_COSINE + 0.01, "Nothing in common at all.", terms)

@@ -6,7 +6,7 @@ def marked(text, query, **kw):
 
 
 def test_query_terms_drop_stopwords_and_repeats():
-    assert query_terms("How do I bake the bread, bread?") == ["do", "bake", "bread"]
+    assert query_terms("How do I bake the bread, bread?") == ["bake", "bread"]
 
 
 def test_query_terms_of_punctuation_only_are_empty():
@@ -79,7 +79,7 @@ def test_other_scripts_are_matched_by_substring():
 
 
 def test_custom_markers():
-    assert make_snippet("find me", "me").marked("<b>", "</b>") == "find <b>me</b>"
+    assert make_snippet("find cake", "cake").marked("<b>", "</b>") == "find <b>cake</b>"
 
 
 def test_find_term_spans_merges_overlaps():
