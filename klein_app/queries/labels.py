@@ -30,6 +30,8 @@ NOISE_WORDS = frozenset(
     http https www com org net html htm txt gz pdf url uri href src img div span
     copyright licence license licensed gnu gpl warranty redistribute redistribution merchantability
     did does doing used use uses using make makes made like just also way thing things want need needs
+    toctree literalinclude rubric versionadded versionchanged admonition automodule autoclass ref doc rst tab
+    tabs equiv
     """.split()
 )
 
