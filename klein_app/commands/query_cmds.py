@@ -218,7 +218,8 @@ def _print_results(results) -> None:
     for rank, r in enumerate(results, start=1):
         more = f"  (+{r.other_hits} more in file)" if r.other_hits else ""
         weak = "  (weak)" if r.weak else ""
-        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{weak}{more}")
+        same = f"  (same text: {', '.join(r.copies)})" if r.copies else ""
+        print(f"{rank:2d}. {r.path}:{r.start_line}-{r.end_line}  {r.score:.3f}{weak}{more}{same}")
         print(f"    {r.snippet.marked()}")
 
 

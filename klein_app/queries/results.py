@@ -35,7 +35,9 @@ class Snippet:
 @dataclass(frozen=True)
 class SearchResult:
     path: str
-    score: float  # vector: cosine; text: BM25; hybrid: cosine and BM25 / the query's best BM25, weighted
+    # text: BM25; vector: cosine; hybrid: cosine and BM25 / the query's best BM25, weighted; in vector and hybrid
+    # mode half of it is the file's opening's cosine (queries/openings.py)
+    score: float
     start_line: int
     end_line: int
     chunk_index: int
@@ -43,7 +45,8 @@ class SearchResult:
     snippet: Snippet = field(default_factory=lambda: Snippet(""))  # a window of it, matches marked
     other_hits: int = 0  # further matching chunks of the same file
     cosine: float | None = None  # exact cosine of the best chunk to the query (None: text mode without a model)
-    weak: bool = False  # far from the query in meaning and missing some of its words
+    weak: bool = False  # far from the query in meaning and missing most of its words
+    copies: list[str] = field(default_factory=list)  # other files with the same bytes (copies, links), not listed
 
     def to_json(self) -> dict:
         return {
@@ -57,6 +60,7 @@ class SearchResult:
             "text": self.text,
             "snippet": {"text": self.snippet.text, "highlights": [list(h) for h in self.snippet.highlights]},
             "other_hits": self.other_hits,
+            "copies": list(self.copies),
         }
 
     @classmethod
@@ -73,6 +77,7 @@ class SearchResult:
             other_hits=d.get("other_hits", 0),
             cosine=d.get("cosine"),
             weak=bool(d.get("weak", False)),
+            copies=list(d.get("copies", [])),
             snippet=Snippet(snippet.get("text", ""), [tuple(h) for h in snippet.get("highlights", [])]),
         )
 

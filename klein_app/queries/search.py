@@ -71,7 +71,7 @@ BROAD_FILTER_SHARE = 0.5
 _TOKEN = re.compile(r"\S+")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 
-_COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text"]
+_COLUMNS = ["path", "chunk_index", "start_line", "end_line", "text", "file_sha256"]
 
 
 def search(
@@ -102,24 +102,35 @@ def search(
     query_vector = None if model is None else _query_vector(model, parsed.text)
     limit = max(CANDIDATE_DEPTH, k * CANDIDATES_PER_RESULT)
     groups: dict[str, object] = {}
+    copies: dict[str, list[str]] = {}  # a listed file -> the files with the same bytes folded into it
+    by_content: dict[str, str] = {}
     while True:
         hits, exhausted = _ranked_chunks(store, parsed, mode, where, limit, query_vector)
         if allowed is not None:
             hits = [(h, s) for h, s in hits if h["path"] in allowed]
         # A deeper round only appends files: the ranking of those found already never changes.
-        fresh = [g for g in group_by_file(hits, lambda h: h["path"]) if g.path not in groups]
+        seen = groups.keys() | {c for cs in copies.values() for c in cs}
+        fresh = [g for g in group_by_file(hits, lambda h: h["path"]) if g.path not in seen]
         if query_vector is not None and mode != "text":
             fresh = rerank_by_opening(store, fresh, query_vector)
         for group in fresh:
+            # a symlinked or copied file would take a second place with the same text: it is named instead
+            sha = group.best.get("file_sha256")
+            if sha and sha in by_content:
+                copies[by_content[sha]].append(group.path)
+                continue
+            if sha:
+                by_content[sha] = group.path
             groups[group.path] = group
+            copies[group.path] = []
         if len(groups) >= k or exhausted or limit >= MAX_CANDIDATES:
             break
         limit *= 4
     terms = query_terms(parsed.text)
-    return [_result(g, query, terms) for g in list(groups.values())[:k]]
+    return [_result(g, query, terms, copies[g.path]) for g in list(groups.values())[:k]]
 
 
-def _result(group, query: str, terms: list[str]) -> SearchResult:
+def _result(group, query: str, terms: list[str], copies: list[str]) -> SearchResult:
     best = group.best
     cosine = best.get("cosine")
     return SearchResult(
@@ -133,6 +144,7 @@ def _result(group, query: str, terms: list[str]) -> SearchResult:
         other_hits=group.others,
         cosine=None if cosine is None else float(cosine),
         weak=is_weak(cosine, best["text"], terms),
+        copies=sorted(copies),
     )
 
 

@@ -52,6 +52,7 @@ def test_search_json(db, capsys):
         "text",
         "snippet",
         "other_hits",
+        "copies",
     }
     assert "ERR_4711" in results[0]["text"]
 
@@ -183,4 +184,4 @@ def test_commands_on_an_empty_index(tmp_path, capsys, tiny_model_path):
 
 def _indexed_paths(db, capsys):
     code, out, _ = run(capsys, db, "search", "bread", "--mode", "vector", "-k", "50", "--json")
-    return [r["path"] for r in json.loads(out)["results"]]
+    return [p for r in json.loads(out)["results"] for p in [r["path"], *r["copies"]]]

@@ -99,6 +99,7 @@ def test_json_shape(store, tiny_model):
         "text",
         "snippet",
         "other_hits",
+        "copies",
     ]
 
 

@@ -78,6 +78,12 @@ def test_ann_scores_are_exact_cosines(tmp_path, docs_store, semantic_model):
             "path",
             pa.array([f"{p}#{copy}" for p in table.column("path").to_pylist()]),
         )
+        # distinct files (same bytes would be folded into one result as copies)
+        replica = replica.set_column(
+            replica.schema.get_field_index("file_sha256"),
+            "file_sha256",
+            pa.array([f"{s}#{copy}" for s in table.column("file_sha256").to_pylist()]),
+        )
         replica = replica.set_column(
             replica.schema.get_field_index("vector"),
             "vector",
@@ -222,3 +228,17 @@ def test_a_far_hit_is_weak_only_when_it_lacks_most_of_the_query_words():
     assert not is_weak(far, right, terms)
     assert is_weak(far, "Permission is hereby granted, free of charge, to any person.", terms)
     assert not is_weak(WEAK_COSINE + 0.01, "Nothing in common at all.", terms)
+
+
+@pytest.mark.parametrize("mode", ["vector", "hybrid", "text"])
+def test_a_file_and_its_identical_copy_take_one_place(tmp_path, semantic_model, mode):
+    text = OPENING_FILES["/m/timeout.txt"]
+    store = build_store(tmp_path / "db", semantic_model, {**OPENING_FILES, "/m/link-to-timeout.txt": text})
+    results = search(store, semantic_model, "run a command with a time limit", k=3, mode=mode)
+    paths = [r.path for r in results]
+    assert len(paths) == len(set(paths)) >= 2
+    listed = {"/m/timeout.txt", "/m/link-to-timeout.txt"} & set(paths)
+    assert len(listed) == 1
+    first = next(r for r in results if r.path in listed)
+    assert first.copies == sorted({"/m/timeout.txt", "/m/link-to-timeout.txt"} - listed)
+    assert first.to_json()["copies"] == first.copies

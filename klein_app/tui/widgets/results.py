@@ -22,6 +22,7 @@ def hit_prompt(
 ) -> Text:
     lines = f":{hit.start_line}" if hit.start_line == hit.end_line else f":{hit.start_line}-{hit.end_line}"
     more = f"  +{hit.other_hits}" if hit.other_hits else ""
+    more += f"  ={len(hit.copies)} cop{'y' if len(hit.copies) == 1 else 'ies'}" if hit.copies else ""
     weak = "  weak" if hit.weak else ""
     head = Text(no_wrap=True, overflow="ellipsis")
     head.append(f"{hit.score:6.3f} ", style="bold")
