@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         dest="use_model",
         metavar="NAME|DIR",
-        help='switch the model ("lite" for the static klein-lite, "klein-v1", or a folder); saved in the settings, '
-        "the next index run rebuilds the index for it while searches keep using the old one",
+        help='switch the model (a bundled name such as "lite" for the static klein-lite, or a folder); saved in '
+        "the settings, the next index run rebuilds the index for it while searches keep using the old one",
     )
     parser.add_argument(
         "--no-service", action="store_true", help="work in this process even when `klein-search serve` runs"

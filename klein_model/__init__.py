@@ -64,11 +64,11 @@ def load_query_encoder(name_or_path: str | Path | None = None) -> KleinModel:
 
 
 def _folder(name_or_path: str | Path | None) -> Path:
-    from klein_model.folder import model_folder
+    from klein_model.folder import BUNDLED_NAME, model_folder
 
     folder = bundled_model_path() if name_or_path is None else model_folder(name_or_path)
     if folder is None:
-        what = "klein-v1" if name_or_path is None else str(name_or_path)
+        what = BUNDLED_NAME if name_or_path is None else str(name_or_path)
         raise ModelLoadError(
             f"no trained model is bundled with this install as {what!r} (assets/ lacks it); "
             "pass a model folder, e.g. one made by `klein-search train`"

@@ -68,7 +68,7 @@ def bundled_model_path(name: str = BUNDLED_NAME) -> Path | None:
 
 
 def is_bundled_name(spec: str | Path) -> bool:
-    """Whether `spec` names a bundled model ("lite", "klein-lite", "klein-v1") rather than a folder path."""
+    """Whether `spec` names a bundled model ("lite", "klein-lite", BUNDLED_NAME) rather than a folder path."""
     name = str(spec)
     return name in BUNDLED_ALIASES or name in BUNDLED_ALIASES.values() or name == BUNDLED_NAME
 

@@ -38,11 +38,11 @@ def switch_model(db: str | None, spec: str) -> None:
     from klein_app.context import open_context
     from klein_app.errors import UserError
     from klein_app.modelcard import model_folder
-    from klein_model.folder import KLEIN_JSON
+    from klein_model.folder import BUNDLED_NAME, KLEIN_JSON
 
     folder = model_folder(spec)
     if folder is None or not (folder / KLEIN_JSON).is_file():
-        raise UserError(f"no model {spec!r}: give a bundled name (lite, klein-v1) or a model folder")
+        raise UserError(f"no model {spec!r}: give a bundled name (lite, {BUNDLED_NAME}) or a model folder")
     ctx = open_context(db)  # a SettingsError is a UserError already
     if ctx.settings.model != spec:
         ctx.settings.model = spec

@@ -121,5 +121,5 @@ def semantic_model():
     """The trained model, for tests of meaning (a random-weight model cannot rank by meaning)."""
     model = real_model()
     if model is None:
-        pytest.skip("no trained model is bundled (assets/klein-v1)")
+        pytest.skip("no trained model is bundled in assets/")
     return model
