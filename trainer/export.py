@@ -104,12 +104,19 @@ def _fp16_fidelity(model, tokenizer, folder: Path, max_len: int) -> float:
     return float((a * b).sum(1).min())
 
 
-def export_folder(recipe, out: Path, export_dir: Path, extra: dict, log=print) -> Path:
+def export_folder(recipe, out: Path, export_dir: Path, extra: dict, data_dir: Path, log=print) -> Path:
     import torch
 
     from klein_model.folder import save_model_folder
 
     model, tokenizer, _ = load_student(out)
+    if recipe.train.interpolate and recipe.student.init == "model":
+        from trainer.interpolate import interpolate_student
+        from trainer.run import init_folder
+
+        extra["interpolation"] = interpolate_student(
+            model, tokenizer, init_folder(recipe, out), data_dir, recipe.train, recipe.student.max_seq_length, log
+        )
     kwargs = dict(
         name=recipe.name,
         version=recipe.version,
@@ -198,8 +205,16 @@ def export_and_evaluate(
             "stage_wall_s": timings,
         },
     }
-    export_folder(recipe, out, export_dir, extra, log)
+    export_folder(recipe, out, export_dir, extra, data_dir, log)
     log(f"export: {export_dir}")
+    # results cached for an earlier export of other weights (another interpolation) are stale
+    from klein_model.folder import read_klein_info
+
+    stamp, fingerprint = out / "export_fingerprint.txt", read_klein_info(export_dir).fingerprint
+    if not stamp.exists() or stamp.read_text().strip() != fingerprint:
+        for stale in (out / "student_eval.json", out / "diag_after.json"):
+            stale.unlink(missing_ok=True)
+        stamp.write_text(fingerprint + "\n")
     if not evaluate:
         return export_dir
     from klein_model.folder import update_klein_extra

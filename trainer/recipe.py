@@ -67,6 +67,10 @@ class TrainConfig:
     time_budget_s: float = 0.0
     # embed with the teacher in a separate process while training samples the texts whose vectors are ready
     overlap_teacher: bool = False
+    # a continuation (student.init "model"): mix the trained weights with the start model's (trainer/interpolate.py),
+    # the share chosen on dev from this grid; empty: no mix
+    interpolate: list[float] = field(default_factory=list)
+    interpolate_max_drop: float = 0.3  # STSb dev points the mix may give up against the start model
 
 
 @dataclass

@@ -33,6 +33,7 @@ def test_continuation_starts_from_a_model_and_pairs_hindi_with_english(tmp_path,
         .replace('name = "klein-tiny"', 'name = "klein-tiny2"')
         .replace("[data]\n", "[data]\nen_hi_pairs = -1\n")
         .replace("[student]\n", f'[student]\ninit = "model"\ninit_from = "{start.as_posix()}"\n')
+        .replace("[train]\n", "[train]\ninterpolate = [0.5]\n")
     )
     out, model_dir = tmp_path / "run2", tmp_path / "model"
     args = ["--recipe", str(recipe), "--out", str(out), "--export", str(model_dir)] + base
@@ -53,6 +54,11 @@ def test_continuation_starts_from_a_model_and_pairs_hindi_with_english(tmp_path,
         # texts are cut to max_train_tokens teacher tokens, and the tiny teacher spends many on Devanagari
         assert [en for en, hi in PAIRS if hi.startswith(text)] == [target]
     assert not any("\u0900" <= c <= "\u097f" for t in blob["teacher_texts"] for c in t)  # the teacher reads English
+
+    # mixed with the start model on the recipe's grid (start, 0.5, continued), the share recorded
+    mix = json.loads((model_dir / "klein.json").read_text())["extra"]["interpolation"]
+    assert [d["alpha"] for d in mix["dev"]] == [0.0, 0.5, 1.0] and mix["alpha"] in (0.0, 0.5, 1.0)
+    assert "interpolate: alpha" in (out / "run.log").read_text()
 
     m = klein_model.load(model_dir)
     emb = m.encode([PAIRS[0][1], PAIRS[0][0]])
