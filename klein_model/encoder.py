@@ -13,7 +13,7 @@ from klein_model import chunking
 from klein_model.errors import ModelLoadError
 from klein_model.folder import CONFIG, TOKENIZER, WEIGHTS, KleinInfo, check_folder, compute_fingerprint, read_klein_info
 from klein_model.precision import int8_allowed_by, quantize_int8, resolve_precision, usable_cores
-from klein_model.text import clean_text, text_items
+from klein_model.text import clean_text, st_alias, st_output, text_items
 
 # Inputs longer than this many characters per token slot are cut before tokenizing: the model only
 # sees max_seq_length tokens anyway, and tokenizing a megabyte to keep 256 tokens wastes a second.
@@ -146,16 +146,11 @@ class KleinModel:
         convert_to_tensor=True (a torch tensor), convert_to_numpy=False (a list of 1-d torch tensors).
         Unlike sentence-transformers, vectors are normalised unless told otherwise.
         """
-        normalize = _alias("normalize", normalize, True, "normalize_embeddings", normalize_embeddings)
-        show_progress = _alias("show_progress", show_progress, False, "show_progress_bar", show_progress_bar)
-        dim = _alias("dim", dim, None, "truncate_dim", truncate_dim)
+        normalize = st_alias("normalize", normalize, True, "normalize_embeddings", normalize_embeddings)
+        show_progress = st_alias("show_progress", show_progress, False, "show_progress_bar", show_progress_bar)
+        dim = st_alias("dim", dim, None, "truncate_dim", truncate_dim)
         result = self._encode(texts, batch_size, normalize, dim, show_progress)
-        if convert_to_tensor:
-            return self._torch.from_numpy(result)
-        if not convert_to_numpy:
-            tensor = self._torch.from_numpy(result)
-            return tensor if result.ndim == 1 else list(tensor)
-        return result
+        return st_output(result, convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor)
 
     def _encode(self, texts, batch_size: int, normalize: bool, dim: int | None, show_progress: bool) -> np.ndarray:
         single, items = text_items(texts)
@@ -216,12 +211,3 @@ def mean_pool(hidden, mask):
     sentence-transformers' Pooling module, so both runtimes give the same vectors)."""
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-
-
-def _alias(name: str, value, default, st_name: str, st_value):
-    """The value of a parameter given under our name or the sentence-transformers one (not both, differently)."""
-    if st_value is None:
-        return value
-    if value != default and value != st_value:
-        raise TypeError(f"encode() got {name}={value!r} and {st_name}={st_value!r}; give one of them")
-    return st_value

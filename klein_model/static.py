@@ -25,7 +25,7 @@ from klein_model.folder import (
     compute_fingerprint,
     read_klein_info,
 )
-from klein_model.text import clean_text, text_items
+from klein_model.text import clean_text, st_alias, st_output, text_items
 
 _CHARS_PER_TOKEN_CAP = 64  # as KleinModel: never tokenize more text than max_seq_length tokens can hold
 
@@ -117,8 +117,26 @@ class StaticModel:
         normalize: bool = True,
         dim: int | None = None,
         show_progress: bool = False,
-    ) -> np.ndarray:
-        """Embed texts as a float32 array of shape (len(texts), dim); a single str gives shape (dim,)."""
+        *,
+        normalize_embeddings: bool | None = None,
+        show_progress_bar: bool | None = None,
+        truncate_dim: int | None = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+    ):
+        """Embed texts as a float32 array of shape (len(texts), dim); a single str gives shape (dim,).
+
+        The sentence-transformers spellings work as in the transformer model's encode()."""
+        normalize = st_alias("normalize", normalize, True, "normalize_embeddings", normalize_embeddings)
+        show_progress = st_alias("show_progress", show_progress, False, "show_progress_bar", show_progress_bar)
+        dim = st_alias("dim", dim, None, "truncate_dim", truncate_dim)
+        return st_output(
+            self._encode(texts, batch_size, normalize, dim, show_progress),
+            convert_to_numpy=convert_to_numpy,
+            convert_to_tensor=convert_to_tensor,
+        )
+
+    def _encode(self, texts, batch_size: int, normalize: bool, dim: int | None, show_progress: bool) -> np.ndarray:
         single, items = text_items(texts)
         if dim is not None and not 1 <= dim <= self.dim:
             raise ValueError(f"dim must be between 1 and {self.dim}, got {dim}")

@@ -91,3 +91,18 @@ def test_bundled_lite_loads_by_name():
     assert isinstance(model, StaticModel) and model.name == "klein-lite"
     a, b, c = model.encode(["a cat sat on the mat", "a kitten sits on a rug", "quarterly tax filing deadline"])
     assert a @ b > a @ c  # a trained table ranks by meaning
+
+
+def test_static_encode_takes_the_sentence_transformers_spellings(lite_folder):
+    import torch
+
+    model = klein_model.load(lite_folder[0])
+    texts = ["a cat sat on the mat", "stock markets fell"]
+    ours = model.encode(texts, dim=8, normalize=False)
+    np.testing.assert_array_equal(ours, model.encode(texts, truncate_dim=8, normalize_embeddings=False))
+    as_tensor = model.encode(texts, convert_to_tensor=True, show_progress_bar=False)
+    assert isinstance(as_tensor, torch.Tensor) and tuple(as_tensor.shape) == (2, model.dim)
+    as_list = model.encode(texts, convert_to_numpy=False)
+    assert isinstance(as_list, list) and len(as_list) == 2
+    with pytest.raises(TypeError, match="truncate_dim"):
+        model.encode(texts, dim=8, truncate_dim=16)
