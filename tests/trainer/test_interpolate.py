@@ -23,7 +23,7 @@ def test_the_largest_share_within_the_allowed_drop_is_chosen_and_loaded(max_drop
 
     def score(m):
         # STS falls as the weight moves off the start (0.2 per 0.25 up to 0.5, then faster); bitext rises
-        a = float(m.weight)
+        a = float(m.weight.detach())
         return 80.0 - (0.4 * a if a <= 0.5 else 0.2 + 4.0 * (a - 0.5)), 10.0 * a
 
     alpha, scores = choose_mix(model, start_state, [0.25, 0.5, 0.75], score, max_drop=max_drop, log=lambda m: None)
