@@ -13,7 +13,7 @@ from klein_model import chunking
 from klein_model.errors import ModelLoadError
 from klein_model.folder import CONFIG, TOKENIZER, WEIGHTS, KleinInfo, check_folder, compute_fingerprint, read_klein_info
 from klein_model.precision import int8_allowed_by, quantize_int8, resolve_precision, usable_cores
-from klein_model.text import clean_text, st_alias, st_output, text_items
+from klein_model.text import clean_text, st_encode, text_items
 
 # Inputs longer than this many characters per token slot are cut before tokenizing: the model only
 # sees max_seq_length tokens anyway, and tokenizing a megabyte to keep 256 tokens wastes a second.
@@ -146,11 +146,19 @@ class KleinModel:
         convert_to_tensor=True (a torch tensor), convert_to_numpy=False (a list of 1-d torch tensors).
         Unlike sentence-transformers, vectors are normalised unless told otherwise.
         """
-        normalize = st_alias("normalize", normalize, True, "normalize_embeddings", normalize_embeddings)
-        show_progress = st_alias("show_progress", show_progress, False, "show_progress_bar", show_progress_bar)
-        dim = st_alias("dim", dim, None, "truncate_dim", truncate_dim)
-        result = self._encode(texts, batch_size, normalize, dim, show_progress)
-        return st_output(result, convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor)
+        return st_encode(
+            self._encode,
+            texts,
+            batch_size,
+            normalize,
+            dim,
+            show_progress,
+            normalize_embeddings=normalize_embeddings,
+            show_progress_bar=show_progress_bar,
+            truncate_dim=truncate_dim,
+            convert_to_numpy=convert_to_numpy,
+            convert_to_tensor=convert_to_tensor,
+        )
 
     def _encode(self, texts, batch_size: int, normalize: bool, dim: int | None, show_progress: bool) -> np.ndarray:
         single, items = text_items(texts)

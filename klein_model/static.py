@@ -25,7 +25,7 @@ from klein_model.folder import (
     compute_fingerprint,
     read_klein_info,
 )
-from klein_model.text import clean_text, st_alias, st_output, text_items
+from klein_model.text import clean_text, st_encode, text_items
 
 _CHARS_PER_TOKEN_CAP = 64  # as KleinModel: never tokenize more text than max_seq_length tokens can hold
 
@@ -127,11 +127,16 @@ class StaticModel:
         """Embed texts as a float32 array of shape (len(texts), dim); a single str gives shape (dim,).
 
         The sentence-transformers spellings work as in the transformer model's encode()."""
-        normalize = st_alias("normalize", normalize, True, "normalize_embeddings", normalize_embeddings)
-        show_progress = st_alias("show_progress", show_progress, False, "show_progress_bar", show_progress_bar)
-        dim = st_alias("dim", dim, None, "truncate_dim", truncate_dim)
-        return st_output(
-            self._encode(texts, batch_size, normalize, dim, show_progress),
+        return st_encode(
+            self._encode,
+            texts,
+            batch_size,
+            normalize,
+            dim,
+            show_progress,
+            normalize_embeddings=normalize_embeddings,
+            show_progress_bar=show_progress_bar,
+            truncate_dim=truncate_dim,
             convert_to_numpy=convert_to_numpy,
             convert_to_tensor=convert_to_tensor,
         )

@@ -27,24 +27,28 @@ def text_items(texts: str | Sequence[str]) -> tuple[bool, list[str]]:
     return single, items
 
 
-def st_alias(name: str, value, default, st_name: str, st_value):
-    """The value of an encode() parameter given under our name or the sentence-transformers one (not both,
-    differently)."""
+def st_encode(encode, texts, batch_size: int, normalize: bool, dim, show_progress: bool, **st) -> object:
+    """encode(texts, batch_size, normalize, dim, show_progress) -> float32 array, called with the
+    sentence-transformers spellings in `st` resolved (normalize_embeddings, show_progress_bar, truncate_dim; not
+    both spellings, differently), its result returned as sentence-transformers would: the array, a torch tensor
+    (convert_to_tensor) or a list of 1-d tensors (convert_to_numpy=False)."""
+    normalize = _alias("normalize", normalize, True, "normalize_embeddings", st.get("normalize_embeddings"))
+    show_progress = _alias("show_progress", show_progress, False, "show_progress_bar", st.get("show_progress_bar"))
+    dim = _alias("dim", dim, None, "truncate_dim", st.get("truncate_dim"))
+    result = encode(texts, batch_size, normalize, dim, show_progress)
+    if not st.get("convert_to_tensor") and st.get("convert_to_numpy", True):
+        return result
+    import torch
+
+    tensor = torch.from_numpy(result)
+    if st.get("convert_to_tensor"):
+        return tensor
+    return tensor if result.ndim == 1 else list(tensor)
+
+
+def _alias(name: str, value, default, st_name: str, st_value):
     if st_value is None:
         return value
     if value != default and value != st_value:
         raise TypeError(f"encode() got {name}={value!r} and {st_name}={st_value!r}; give one of them")
     return st_value
-
-
-def st_output(result, *, convert_to_numpy: bool = True, convert_to_tensor: bool = False):
-    """encode()'s float32 array as sentence-transformers would return it: the array, a torch tensor
-    (convert_to_tensor), or a list of 1-d tensors (convert_to_numpy=False)."""
-    if not convert_to_tensor and convert_to_numpy:
-        return result
-    import torch
-
-    tensor = torch.from_numpy(result)
-    if convert_to_tensor:
-        return tensor
-    return tensor if result.ndim == 1 else list(tensor)
