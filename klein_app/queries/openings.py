@@ -28,10 +28,15 @@ READ_GROUP = 500
 
 @dataclass
 class OpeningCache:
-    """Unit opening vectors by path, valid for one version of the chunks table."""
+    """Unit opening vectors by path, each kept with the content hash of the file it was read for.
 
-    version: object = None
-    vectors: dict[str, np.ndarray | None] = field(default_factory=dict)
+    An entry stays right for as long as its file's bytes do, whatever else is written to the index, so a
+    service that watches folders keeps its cache across writes; a file rewritten (new hash) is read again.
+    Re-chunking changes chunk 0 without changing the bytes: the cache holds for one chunking only.
+    """
+
+    chunking: object = None
+    vectors: dict[str, tuple[str, np.ndarray | None]] = field(default_factory=dict)
 
 
 def rerank(store, groups: list[FileGroup], query_vector: np.ndarray) -> list[FileGroup]:
@@ -40,7 +45,7 @@ def rerank(store, groups: list[FileGroup], query_vector: np.ndarray) -> list[Fil
     cosine in that place."""
     if not groups:
         return groups
-    openings = opening_vectors(store, [g.path for g in groups])
+    openings = opening_vectors(store, {g.path: g.best.get("file_sha256") for g in groups})
     scored = []
     for order, group in enumerate(groups):
         vector = openings.get(group.path)
@@ -52,37 +57,54 @@ def rerank(store, groups: list[FileGroup], query_vector: np.ndarray) -> list[Fil
     return [FileGroup(g.path, g.best, score, g.others) for score, _, g in scored]
 
 
-def opening_vectors(store, paths: list[str]) -> dict[str, np.ndarray | None]:
-    """Unit vector of chunk 0 of each path (None where the file has none), read once per table version."""
-    from klein_app.queries.vectors import vector_matrix
-
+def opening_vectors(store, files: dict[str, str | None]) -> dict[str, np.ndarray | None]:
+    """Unit vector of chunk 0 of each path (None where the file has none), given each path's content hash as
+    the chunks table holds it; read from the index only for files the cache does not hold at that hash."""
     cache = _cache_of(store)
-    missing = [p for p in dict.fromkeys(paths) if p not in cache.vectors]
+    missing = [p for p, sha in files.items() if not sha or cache.vectors.get(p, (None,))[0] != sha]
+    found: dict[str, tuple[str, np.ndarray]] = {}
     for start in range(0, len(missing), READ_GROUP):
         group = missing[start : start + READ_GROUP]
-        where = f"chunk_index = 0 AND path IN ({', '.join(sql_string(p) for p in group)})"
-        table = store.chunks_table.search().where(where).select(["path", "vector"]).limit(None).to_arrow()
-        vectors = vector_matrix(table)
-        norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        found = dict(zip(table.column("path").to_pylist(), vectors / norms))
-        if len(cache.vectors) + len(group) > CACHE_LIMIT:
-            cache.vectors.clear()
-        for path in group:
-            cache.vectors[path] = found.get(path)
-    return {p: cache.vectors.get(p) for p in paths}
+        found.update(_read_openings(store, f"chunk_index = 0 AND path IN ({', '.join(sql_string(p) for p in group)})"))
+    if len(cache.vectors) + len(missing) > CACHE_LIMIT:
+        cache.vectors.clear()
+    out = {}
+    for path, sha in files.items():
+        if path in found or path in missing:
+            entry = found.get(path, (sha, None))
+            if sha and entry[0] == sha:
+                cache.vectors[path] = entry
+            out[path] = entry[1]
+        else:
+            out[path] = cache.vectors[path][1]
+    return out
+
+
+def warm(store) -> int:
+    """Read every file's opening into the cache at once (a service, before its first query; one scan costs
+    about what ten per-query reads do). Skipped past CACHE_LIMIT files; returns how many were read."""
+    if store.files_table.count_rows() > CACHE_LIMIT:
+        return 0
+    cache = _cache_of(store)
+    cache.vectors.update(_read_openings(store, "chunk_index = 0"))
+    return len(cache.vectors)
+
+
+def _read_openings(store, where: str) -> dict[str, tuple[str, np.ndarray]]:
+    from klein_app.queries.vectors import vector_matrix
+
+    columns = ["path", "file_sha256", "vector"]
+    table = store.chunks_table.search().where(where).select(columns).limit(None).to_arrow()
+    vectors = vector_matrix(table)
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    paths, shas = table.column("path").to_pylist(), table.column("file_sha256").to_pylist()
+    return {p: (s, v) for p, s, v in zip(paths, shas, vectors)}
 
 
 def _cache_of(store) -> OpeningCache:
-    version = _table_version(store.chunks_table)
+    chunking = store.read_meta().get("chunking")
     cache = store.read_cache.get("openings")
-    if cache is None or version is None or cache.version != version:
-        cache = OpeningCache(version=version)
+    if cache is None or cache.chunking != chunking:
+        cache = OpeningCache(chunking=chunking)
         store.read_cache["openings"] = cache
     return cache
-
-
-def _table_version(table):
-    try:
-        return table.version
-    except Exception:  # a table type without versions: nothing is kept between queries
-        return None

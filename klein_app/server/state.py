@@ -46,11 +46,20 @@ class ServiceState:
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Load what the first query needs (the query encoder, the reader store), then start watching."""
+        """Load what the first query needs (the query encoder, the reader store, the files' openings), then
+        start watching."""
         try:
             self.ctx.query_encoder()
         except Exception as exc:  # no model yet: the first query reports it
             log.info("query encoder not loaded: %s", exc)
+        try:
+            store = self.ctx.reader_store()
+            if store is not None:
+                from klein_app.queries import openings
+
+                log.info("openings of %d files read", openings.warm(store))
+        except Exception as exc:  # an unreadable index: the first query reports it
+            log.info("openings not read: %s", exc)
         if self.watch and self.ctx.settings.folders:
             self.start_watcher()
 
