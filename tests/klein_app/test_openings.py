@@ -30,7 +30,8 @@ def expected_scores(store, model, results):
     q /= np.linalg.norm(q)
     by_key = stored(store)
     return [
-        (1 - OPENING_SHARE) * float(by_key[(r.path, r.chunk_index)] @ q) + OPENING_SHARE * float(by_key[(r.path, 0)] @ q)
+        (1 - OPENING_SHARE) * float(by_key[(r.path, r.chunk_index)] @ q)
+        + OPENING_SHARE * float(by_key[(r.path, 0)] @ q)
         for r in results
     ]
 
