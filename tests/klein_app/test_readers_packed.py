@@ -110,6 +110,15 @@ def test_mdoc_page_rendered():
     assert ".Nm" not in text and "Fl" not in text.split()
 
 
+def test_a_comment_after_ig_does_not_hide_the_page():
+    # ssh-copy-id.1 opens its licence with `.ig \\"  -*- nroff -*-`: the comment is no end marker
+    page = '.ig \\"  -*- nroff -*-\nCopyright notice\n..\n.Dd June 17 2010\n.Dt SSH-COPY-ID 1\n.Sh NAME \\" x\n'
+    page += ".Nm ssh-copy-id\n.Nd use locally available keys to authorise logins on a remote machine\n"
+    text = "\n".join(line for _, line in render_man(page))
+    assert "— use locally available keys to authorise logins on a remote machine" in text
+    assert "NAME" in text.splitlines() and "Copyright notice" not in text
+
+
 def test_only_roff_files_with_section_names_are_man_pages():
     assert is_man_page("ls.1", MAN_PAGE) and is_man_page("ssl.3ssl", MDOC_PAGE)
     assert not is_man_page("notes.txt", MAN_PAGE)

@@ -169,6 +169,7 @@ _MDOC_WRAP = {
     "Brq": ("{", "}"),
 }
 _MDOC_CALLABLE = _MDOC_DROP | set(_MDOC_WRAP) | {"Fl", "Nm", "Xr", "Ns", "Pf", "Ux", "Bx", "At", "Fx", "Nx", "Ox"}
+_COMMENT = re.compile(r'(?<!\\)\\".*')
 _PUNCT = {".", ",", ";", ":", "?", "!", ")", "]"}
 
 
@@ -287,7 +288,9 @@ def render_man(source: str) -> list[tuple[int, str]]:
                 continue
             macro, _, rest = body.partition(" ")
             macro = macro.strip()
-            rest = rest.strip()
+            # a comment after the arguments is no argument (`.ig \" -*- nroff -*-` would otherwise end at a
+            # line that never comes, and hide the whole page)
+            rest = _COMMENT.sub("", rest).strip()
             if macro in ("de", "de1", "am", "ig"):
                 skip_until = ".." if macro != "ig" or not rest else f".{rest}"
                 continue
