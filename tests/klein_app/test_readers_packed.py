@@ -119,6 +119,15 @@ def test_a_comment_after_ig_does_not_hide_the_page():
     assert "NAME" in text.splitlines() and "Copyright notice" not in text
 
 
+def test_a_block_closed_by_dot_space_dot_ends():
+    # asciidoctor's pages (mkfs.8, fstab.5, ...) append to a macro inside .if and close it with `.  .`
+    page = (
+        '.TH "MKFS" "8"\n.if n \\{\\\n.  am URL\n.    ad l\n.  .\n.\\}\n.SH "NAME"\nmkfs \\- build a Linux filesystem\n'
+    )
+    text = "\n".join(line for _, line in render_man(page))
+    assert "mkfs - build a Linux filesystem" in text and "ad l" not in text
+
+
 def test_only_roff_files_with_section_names_are_man_pages():
     assert is_man_page("ls.1", MAN_PAGE) and is_man_page("ssl.3ssl", MDOC_PAGE)
     assert not is_man_page("notes.txt", MAN_PAGE)

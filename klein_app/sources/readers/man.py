@@ -264,10 +264,16 @@ def _mdoc_words(tokens: list[str]) -> str:
     return " ".join(out)
 
 
+def _end_of_block(name: str) -> re.Pattern:
+    """The line that closes a .de/.am/.ig block: `..` by default; roff allows spaces after the control
+    character (`.  .` closes the `.am` that asciidoctor's pages open inside `.if`)."""
+    return re.compile(rf"[.']\s*{re.escape(name)}\s*$")
+
+
 def render_man(source: str) -> list[tuple[int, str]]:
     """(source line number, output line) pairs; blank output lines separate paragraphs."""
     out: list[tuple[int, str]] = []
-    skip_until: str | None = None  # inside .de/.ig: the line that ends it
+    skip_until: re.Pattern | None = None  # inside .de/.am/.ig: the line that ends it
     heading_next = False  # .SH with no arguments: the heading is on the next line
     name = ""
 
@@ -279,7 +285,7 @@ def render_man(source: str) -> list[tuple[int, str]]:
 
     for number, raw in enumerate(source.splitlines(), start=1):
         if skip_until is not None:
-            if raw.strip() == skip_until:
+            if skip_until.match(raw):
                 skip_until = None
             continue
         if raw.startswith((".", "'")):
@@ -292,7 +298,7 @@ def render_man(source: str) -> list[tuple[int, str]]:
             # line that never comes, and hide the whole page)
             rest = _COMMENT.sub("", rest).strip()
             if macro in ("de", "de1", "am", "ig"):
-                skip_until = ".." if macro != "ig" or not rest else f".{rest}"
+                skip_until = _end_of_block(rest.split()[0] if macro == "ig" and rest else ".")
                 continue
             if macro in ("SH", "SS", "Sh", "Ss"):
                 emit(number, "")
