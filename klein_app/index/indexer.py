@@ -31,6 +31,7 @@ from klein_app.index.memory import trim_heap
 from klein_app.index.prepare import Budget, Prepared, file_row, outcome_stands, prepare_file, weight
 from klein_app.index.progress import ProgressEvent, RateMeter, Throttle, chunks_left
 from klein_app.pathutil import is_under
+from klein_app.sources.readers import READERS_VERSION
 from klein_app.sources.walk import Entry, Visited, Walker
 
 __all__ = ["IndexReport", "ProgressEvent", "index_paths"]
@@ -138,7 +139,9 @@ class _Run:
             set_active(self.ctx.data_dir, store, self.settings.model, self.model.name)
         meta = store.read_meta()
         chunking = [self.settings.chunk_tokens, self.settings.overlap_tokens]
-        rechunk = rebuild or (meta.get("chunking") not in (None, chunking))
+        # an index built with other chunking, or by older readers, reads every file again
+        built = meta.get("chunking") is not None
+        rechunk = rebuild or (built and (meta["chunking"] != chunking or meta.get("readers") != READERS_VERSION))
         full = paths is None
 
         entries, existing, scopes = self._walk(paths)
@@ -190,7 +193,7 @@ class _Run:
             trim_heap()
         self.report.stopped = self.stop.is_set()
         if full and not self.report.stopped:
-            store.update_meta(chunking=chunking, complete=True)
+            store.update_meta(chunking=chunking, readers=READERS_VERSION, complete=True)
             self._maybe_swap()
         self.report.seconds = time.monotonic() - self.t0
         self._event("done", force=True)

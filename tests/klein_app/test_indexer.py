@@ -7,6 +7,7 @@ import pytest
 
 from klein_app.index.indexer import index_paths
 from klein_app.index.store import active_generation
+from klein_app.sources.readers import READERS_VERSION
 
 PARAS = [
     f"Paragraph {i} talks about topic number {i}: rivers, mountains and the weather of region {i}." for i in range(12)
@@ -135,6 +136,16 @@ def test_chunk_setting_change_rechunks_everything(ctx, corpus):
     r = index_paths(ctx)
     assert r.indexed == 3
     assert ctx.store.count_chunks() < n_small
+
+
+def test_an_index_from_older_readers_reads_every_file_once_again(ctx, corpus):
+    index_paths(ctx)
+    assert ctx.store.read_meta()["readers"] == READERS_VERSION
+    ctx.store.update_meta(readers=READERS_VERSION - 1)  # as an older release left it
+    r = index_paths(ctx)
+    assert r.indexed == 3 and r.chunks_embedded == 0  # same text: every vector is reused
+    assert ctx.store.read_meta()["readers"] == READERS_VERSION
+    assert index_paths(ctx).unchanged == 3
 
 
 def test_unwatched_folder_rows_go_missing_folder_rows_stay(tmp_path, make_corpus, make_ctx):
