@@ -364,8 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--minutes", type=float, default=ContrastConfig.minutes)
+    ap.add_argument("--lr", type=float, default=ContrastConfig.lr)
+    ap.add_argument("--anchor-weight", type=float, default=ContrastConfig.anchor_weight)
     args = ap.parse_args(argv)
-    cfg = ContrastConfig(minutes=args.minutes)
+    cfg = ContrastConfig(minutes=args.minutes, lr=args.lr, anchor_weight=args.anchor_weight)
 
     def log(msg: str) -> None:
         line = f"{time.strftime('%H:%M:%S')} {msg}"
