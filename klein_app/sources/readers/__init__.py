@@ -22,7 +22,6 @@ import os
 from bisect import bisect_right
 from dataclasses import dataclass
 
-
 # Raised whenever a reader reads some file differently (a fix, a new format): an index written by older
 # readers re-reads every file once, and only chunks whose text changed are embedded again.
 READERS_VERSION = 2
