@@ -59,9 +59,9 @@ class AppContext:
     def index_model(self):
         with self._lock:
             if self._index_model is None:
-                import klein_model
+                from klein_app.index.deferred_model import load_index_model
 
-                self._index_model = klein_model.load(self.settings.model)
+                self._index_model = load_index_model(self.settings.model)
             return self._index_model
 
     @property

@@ -128,6 +128,11 @@ def test_a_block_closed_by_dot_space_dot_ends():
     assert "mkfs - build a Linux filesystem" in text and "ad l" not in text
 
 
+def test_a_man_page_that_only_includes_another_says_so():
+    with pytest.raises(ReadError, match="a link to the man page man5/pam_env.conf.5"):
+        read_document("man5/environment.5.gz", gzip.compress(b".so man5/pam_env.conf.5\n"))
+
+
 def test_only_roff_files_with_section_names_are_man_pages():
     assert is_man_page("ls.1", MAN_PAGE) and is_man_page("ssl.3ssl", MDOC_PAGE)
     assert not is_man_page("notes.txt", MAN_PAGE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from klein_app.sources.readers import Document
+from klein_app.sources.readers import Document, ReadError
 
 # Section suffixes: ls.1, git-log.1, openssl.1ssl, File::Temp.3perl, foo.man
 MAN_NAME = re.compile(r"\.(?:[1-9][a-z0-9]*|man)$", re.IGNORECASE)
@@ -169,6 +169,7 @@ _MDOC_WRAP = {
     "Brq": ("{", "}"),
 }
 _MDOC_CALLABLE = _MDOC_DROP | set(_MDOC_WRAP) | {"Fl", "Nm", "Xr", "Ns", "Pf", "Ux", "Bx", "At", "Fx", "Nx", "Ox"}
+_SO_LINK = re.compile(r"\.so\s+(\S+)\s*$")
 _COMMENT = re.compile(r'(?<!\\)\\".*')
 _PUNCT = {".", ",", ";", ":", "?", "!", ")", "]"}
 
@@ -360,6 +361,10 @@ def render_man(source: str) -> list[tuple[int, str]]:
 
 
 def read_man(source: str) -> Document:
+    link = _SO_LINK.match(source.strip())
+    if link:
+        # `environment.5` is `.so man5/pam_env.conf.5`: the text is indexed where it lives
+        raise ReadError(f"a link to the man page {link.group(1)}")
     parts, offsets, units = [], [], []
     length = 0
     for number, line in render_man(source):
