@@ -13,6 +13,8 @@ Query texts are Wikipedia titles and lead fragments from --data (as bench/query_
   service   `klein-search serve --no-watch` in its own process; then 100 distinct queries through the HTTP API
             (GET /search, a new connection each, query embedding included: no query repeats, so the cache never
             answers), p50/p95; the same query again (cache hit); and `klein-search search Q` through the service
+  index     with --index-folder DIR: `klein-search add DIR` into a fresh index, then `index` with nothing
+            changed, median of --cold-runs (a cron job's or a quick re-check's cost)
   tui       a headless KleinApp (Textual's run_test) in a fresh process: from process start until the first
             result rows are shown for a query pasted into the box right after the first frame
 """
@@ -155,6 +157,21 @@ def tui_first_results(db: Path, env: dict, query: str, use_service: bool) -> tup
     return painted - spawned, results - spawned
 
 
+def unchanged_index(folder: Path, db: Path, env: dict, runs: int) -> None:
+    """`klein-search index` when nothing changed since the last run: the cost of a cron job or a quick re-check."""
+    wall, _, proc = cli(db, env, "add", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    said = (proc.stdout.strip().splitlines() or [""])[-1]
+    print(f"  index of {folder}, first run   {wall:6.1f} s wall ({said})")
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, cpu, proc = cli(db, env, "index")
+        assert proc.returncode == 0, proc.stderr
+        walls.append(wall)
+        cpus.append(cpu)
+    print(f"  index, nothing changed         {summary(walls, cpus)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, required=True, help="index folder (the CLI's --db)")
@@ -164,6 +181,9 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--cli-runs", type=int, default=10)
     parser.add_argument("--tui-runs", type=int, default=3)
+    parser.add_argument(
+        "--index-folder", type=Path, help="also time `index` with nothing to do, on an index of this folder"
+    )
     args = parser.parse_args()
 
     from klein_app.index.store import Store
@@ -198,6 +218,8 @@ def main() -> int:
         for _ in range(args.tui_runs):
             painted, first = tui_first_results(args.db, local, queries[0], use_service=False)
             print(f"  TUI: first frame {painted:5.2f} s, first results {first:5.2f} s")
+        if args.index_folder:
+            unchanged_index(args.index_folder, Path(tmp) / "folder-db", local, args.cold_runs)
 
         proc, started = start_service(args.db, served)
         try:
