@@ -222,6 +222,7 @@ def train(start: Path, data_dir: Path, out: Path, cfg: ContrastConfig, log: Call
 
     from klein_model.folder import read_klein_info, save_model_folder
     from klein_model.precision import cpu_has_native_bf16
+    from trainer.distill import _save as save_checkpoint
     from trainer.distill import mean_pool, onecycle_lr, pad_batch, tokenize
 
     out.mkdir(parents=True, exist_ok=True)
@@ -235,7 +236,7 @@ def train(start: Path, data_dir: Path, out: Path, cfg: ContrastConfig, log: Call
     tokenizer = Tokenizer.from_file(str(start / "tokenizer.json"))
     model = RobertaModel.from_pretrained(str(start), add_pooling_layer=False, dtype=torch.float32)
     bf16 = cpu_has_native_bf16() if cfg.bf16 is None else cfg.bf16
-    pairs, anchors = _pairs_and_anchors(model, tokenizer, start, data_dir, out, cfg, bf16, log)
+    pairs, anchors = _pairs_and_anchors(model, tokenizer, data_dir, out, cfg, bf16, log)
 
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
@@ -263,9 +264,7 @@ def train(start: Path, data_dir: Path, out: Path, cfg: ContrastConfig, log: Call
     def checkpoint() -> None:
         payload = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed}
         payload.update(epoch=epoch, position=position, history=history)
-        tmp = latest.with_suffix(".tmp")
-        torch.save(payload, tmp)
-        tmp.replace(latest)
+        save_checkpoint(latest, payload)
 
     model.train()
     order = batches(pairs, cfg.batch_size, cfg.seed, epoch)
@@ -326,7 +325,7 @@ def train(start: Path, data_dir: Path, out: Path, cfg: ContrastConfig, log: Call
     return final
 
 
-def _pairs_and_anchors(model, tokenizer, start, data_dir, out, cfg, bf16, log):
+def _pairs_and_anchors(model, tokenizer, data_dir, out, cfg, bf16, log):
     """The mined pairs and the start model's unit vectors of their queries, passages and negatives (cut as
     training cuts them), made once and kept in `out` so a resumed run reads them back."""
     from trainer.distill import student_encoder
@@ -368,15 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--anchor-weight", type=float, default=ContrastConfig.anchor_weight)
     args = ap.parse_args(argv)
     cfg = ContrastConfig(minutes=args.minutes, lr=args.lr, anchor_weight=args.anchor_weight)
+    from trainer.run import _log
 
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        args.out.mkdir(parents=True, exist_ok=True)
-        with open(args.out / "run.log", "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-
-    train(args.start, args.data, args.out, cfg, log)
+    args.out.mkdir(parents=True, exist_ok=True)
+    train(args.start, args.data, args.out, cfg, _log(args.out))
     return 0
 
 
