@@ -61,22 +61,25 @@ def opening_vectors(store, files: dict[str, str | None]) -> dict[str, np.ndarray
     """Unit vector of chunk 0 of each path (None where the file has none), given each path's content hash as
     the chunks table holds it; read from the index only for files the cache does not hold at that hash."""
     cache = _cache_of(store)
-    missing = [p for p, sha in files.items() if not sha or cache.vectors.get(p, (None,))[0] != sha]
+    out: dict[str, np.ndarray | None] = {}
+    missing = []
+    for path, sha in files.items():
+        entry = cache.vectors.get(path)
+        if sha and entry is not None and entry[0] == sha:
+            out[path] = entry[1]
+        else:
+            missing.append(path)
     found: dict[str, tuple[str, np.ndarray]] = {}
     for start in range(0, len(missing), READ_GROUP):
         group = missing[start : start + READ_GROUP]
         found.update(_read_openings(store, f"chunk_index = 0 AND path IN ({', '.join(sql_string(p) for p in group)})"))
     if len(cache.vectors) + len(missing) > CACHE_LIMIT:
         cache.vectors.clear()
-    out = {}
-    for path, sha in files.items():
-        if path in found or path in missing:
-            entry = found.get(path, (sha, None))
-            if sha and entry[0] == sha:
-                cache.vectors[path] = entry
-            out[path] = entry[1]
-        else:
-            out[path] = cache.vectors[path][1]
+    for path in missing:
+        sha, vector = found.get(path, (files[path], None))
+        if sha and sha == files[path]:  # kept only for the bytes the hit was ranked on
+            cache.vectors[path] = (sha, vector)
+        out[path] = vector
     return out
 
 

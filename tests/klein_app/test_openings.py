@@ -67,3 +67,15 @@ def test_warming_reads_every_opening_once(tmp_path, make_corpus, make_ctx):
     assert len(results) == 3
     vector_results = search(store, model, QUERY, k=3, mode="vector")
     assert np.allclose([r.score for r in vector_results], expected_scores(store, model, vector_results), atol=1e-5)
+
+
+def test_a_full_cache_is_emptied_without_losing_the_query_that_filled_it(tmp_path, make_corpus, make_ctx, monkeypatch):
+    root = make_corpus(tmp_path / "corpus", FILES)
+    ctx = make_ctx([root])
+    index_paths(ctx)
+    store, model = ctx.reader_store(), ctx.query_encoder()
+    monkeypatch.setattr(openings, "CACHE_LIMIT", 2)
+    first = search(store, model, QUERY, k=1, mode="vector")  # caches the opening(s) it read
+    results = search(store, model, QUERY, k=3, mode="vector")  # one more file than the cache holds
+    assert len(first) == 1 and len(results) == 3
+    assert np.allclose([r.score for r in results], expected_scores(store, model, results), atol=1e-5)
