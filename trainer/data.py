@@ -293,9 +293,14 @@ def _domain_sources(d: Path, mix: DataMix) -> dict[str, tuple[list[str], int]]:
     if mix.man_pages:
         # a page gives ~8 passages: read about twice as many pages as the passages need
         pages = -1 if mix.man_pages < 0 else max(mix.man_pages // 4, 1)
-        out["man_pages"] = (keep(domains.man_page_texts(
-            mix.man_root, pages, mix.seed, exclude=domains.package_files(mix.man_exclude_packages)
-        )), mix.man_pages)
+        out["man_pages"] = (
+            keep(
+                domains.man_page_texts(
+                    mix.man_root, pages, mix.seed, exclude=domains.package_files(mix.man_exclude_packages)
+                )
+            ),
+            mix.man_pages,
+        )
     if mix.python_help:
         out["python_help"] = (keep(domains.python_help_topics()), mix.python_help)
     if mix.python_source:
