@@ -55,6 +55,23 @@ def test_man_pages_read_gzipped_english_trees_and_cap_families(tmp_path):
     assert sum("Generated page number" in t for t in texts) == 3  # at most 3 pages of one family
 
 
+def test_man_pages_of_excluded_packages_are_never_read(tmp_path):
+    root = tmp_path / "man"
+    (root / "man1").mkdir(parents=True)
+    kept, held = root / "man1" / "grep.1", root / "man1" / "tmux.1"
+    kept.write_text(MAN_SOURCE)
+    held.write_text(MAN_SOURCE.replace("grep", "tmux").replace("Ignore case", "Split the window"))
+    info = tmp_path / "info"
+    info.mkdir()
+    (info / "tmux.list").write_text(f"/.\n{root}\n{held}\n")
+    (info / "grep:amd64.list").write_text(f"{kept}\n")
+    assert domains.package_files(["grep"], info) == {str(kept)}  # an arch-qualified listing counts
+    texts = domains.man_page_texts(root, -1, seed=1, exclude=domains.package_files(["tmux"], info))
+    assert any("Ignore case distinctions" in t for t in texts)
+    assert not any("Split the window" in t for t in texts)
+    assert domains.package_files(["not-installed", ""], info) == set()
+
+
 def test_python_source_gives_docstrings_and_comment_blocks():
     src = '''"""A module that parses configuration files for the scheduler.
 
