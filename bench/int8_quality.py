@@ -1,7 +1,7 @@
 """int8 against float32 for one model folder: cosine of the two runtimes' vectors over real text, and STS
 Benchmark dev (and test) Spearman at each precision.
 
-    python bench/int8_quality.py --model assets/klein-v1 --data ../shared/data
+    python bench/int8_quality.py --model assets/klein-v2 --data ../shared/data
 
 The bar klein_model.precision holds int8 to: cosine >= 0.99 (mean and min) and an STSb dev drop <= 0.3. A model
 that misses it should carry `"int8": false` in its klein.json extra section, so that "auto" keeps float32.

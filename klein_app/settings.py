@@ -47,7 +47,7 @@ class Settings:
     # link's target, by content) and the hidden rule skip
     include: list[str] = field(default_factory=list)
     max_file_mb: float = 10.0
-    model: str | None = None  # None = the bundled model; "lite" = the bundled static klein-lite; or a folder
+    model: str | None = None  # None = the bundled model; "lite" = the bundled static klein-lite, "v1"; or a folder
     index_hidden: bool = False
     # a symlink inside a watched folder whose target lies outside every watched folder is skipped
     # unless this is on (a link can otherwise pull any readable file of the machine into the index)
@@ -68,7 +68,7 @@ class Settings:
             raise SettingsError(
                 f"max_file_mb must be a number above 0 and at most {MAX_FILE_MB_LIMIT:g}, not {self.max_file_mb}"
             )
-        if self.model is not None and not Path(self.model).expanduser().is_dir():
+        if self.model is not None and not _names_a_model(self.model):
             raise SettingsError(
                 f"model folder {self.model} does not exist; fix `model` in the config or remove it for the bundled model"
             )
@@ -151,6 +151,15 @@ def _check_type(key: str, value, source: str):
             raise SettingsError(f"{source}: {key} must be a number")
         return float(value)
     return value
+
+
+def _names_a_model(spec: str) -> bool:
+    """A bundled name this install carries ("lite", "klein-v1", ...) or an existing folder."""
+    from klein_model.folder import bundled_model_path, is_bundled_name
+
+    if is_bundled_name(spec):
+        return bundled_model_path(spec) is not None
+    return Path(spec).expanduser().is_dir()
 
 
 _DEFAULTS = Settings()

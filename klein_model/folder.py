@@ -15,9 +15,11 @@ from typing import Any
 
 from klein_model.errors import ModelLoadError
 
-BUNDLED_NAME = "klein-v1"
-# Short names `klein_model.load()` (and the app's `model` setting) accept for bundled model folders.
-BUNDLED_ALIASES = {"lite": "klein-lite"}
+BUNDLED_NAME = "klein-v2"
+# Short names `klein_model.load()` (and the app's `model` setting) accept for bundled model folders. klein-v1
+# stays bundled: the klein-v2 recipe starts from it, and an index built with it keeps answering until the
+# blue-green re-index for klein-v2 finishes.
+BUNDLED_ALIASES = {"lite": "klein-lite", "v1": "klein-v1"}
 KIND_TRANSFORMER = "transformer"
 KIND_STATIC = "static"  # one vector per token, mean pooled: no encoder (klein_model/static.py)
 KLEIN_JSON = "klein.json"

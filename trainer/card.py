@@ -1,4 +1,4 @@
-"""The model card (assets/klein-v1/README.md), rendered from klein.json, the training history and speed figures."""
+"""The model card (assets/<name>/README.md), rendered from klein.json, the training history and speed figures."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def source_lines(data: dict, hindi: bool) -> list[str]:
     return lines
 
 
-def speed_lines(report: dict) -> list[str]:
+def speed_lines(report: dict, folder: str) -> list[str]:
     """A table from the JSON that bench/embed_speed.py writes."""
     lines = [
         "| model | precision | chunks/s, 128 tokens | chunks/s, 256 tokens | one query, ms (p50) |",
@@ -86,7 +86,7 @@ def speed_lines(report: dict) -> list[str]:
     lines += [
         "",
         f"Speed-up over all-MiniLM-L6-v2, each at its best precision: {up.get('chunks_per_s_128', '–')}× at 128 tokens, "
-        f"{up.get('chunks_per_s_256', '–')}× at 256 tokens. Measured by `python bench/embed_speed.py --model assets/klein-v1 "
+        f"{up.get('chunks_per_s_256', '–')}× at 256 tokens. Measured by `python bench/embed_speed.py --model {folder} "
         f"--data ../shared/data` on {report.get('machine', 'this machine')} "
         f"({max((report.get('windows') or {'': 0}).values())} windows per size), "
         "both models in one run (ratios are steadier than absolute figures when other jobs share the cores).",
@@ -158,7 +158,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         ]
     lines += ["## Speed", ""]
     if speed:
-        lines += speed_lines(speed) + [""]
+        lines += speed_lines(speed, model_path) + [""]
     else:
         lines += [
             f"Not measured for this export; run `python bench/embed_speed.py --model {model_path} --data ../shared/data`.",

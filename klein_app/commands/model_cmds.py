@@ -42,7 +42,7 @@ def switch_model(db: str | None, spec: str) -> None:
 
     folder = model_folder(spec)
     if folder is None or not (folder / KLEIN_JSON).is_file():
-        raise UserError(f"no model {spec!r}: give a bundled name (lite, {BUNDLED_NAME}) or a model folder")
+        raise UserError(f"no model {spec!r}: give a bundled name (lite, v1, {BUNDLED_NAME}) or a model folder")
     ctx = open_context(db)  # a SettingsError is a UserError already
     if ctx.settings.model != spec:
         ctx.settings.model = spec

@@ -102,6 +102,14 @@ def test_missing_model_folder_is_named(tmp_path):
         load_settings(paths)
 
 
+@pytest.mark.parametrize("name", ["lite", "klein-lite", "v1", "klein-v1"])
+def test_a_bundled_name_is_a_model_setting_that_saves_and_loads(tmp_path, name):
+    # a bundled name is no folder path; saving it used to fail with "model folder lite does not exist"
+    paths = resolve_paths(str(tmp_path))
+    save_settings(paths, Settings(model=name))
+    assert load_settings(paths).model == name
+
+
 def test_unknown_keys_warn_and_are_ignored(tmp_path, caplog):
     paths = resolve_paths(str(tmp_path))
     Path(paths.config_file).write_text('colour = "blue"\nchunk_tokens = 64\n', encoding="utf-8")
