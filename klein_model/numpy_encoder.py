@@ -54,6 +54,7 @@ class NumpyEncoder(KleinModel):
             )
         self._weights = _load_weights(self.folder / WEIGHTS, self.config.num_hidden_layers)
         self.precision = "float32"
+        self.runtime = "numpy"
         self.pad_id = self.config.pad_token_id
         self.model = None  # no torch module behind this encoder
 

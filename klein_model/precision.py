@@ -1,14 +1,16 @@
 """Choosing and applying the compute precision: the one place that decides how a model runs on this CPU.
 
     "bfloat16"  autocast matmuls to bf16; only worth it where the CPU has native bf16 (AVX512-BF16, AMX)
-    "int8"      dynamic quantisation of the encoder's Linear layers (int8 weights, activations quantised
-                per batch); about 2x float32 on AVX2-only CPUs, vectors at cosine >= 0.999 to float32 for
-                klein-v1 (bench/int8_quality.py measures it for any model folder)
+    "int8"      int8 weights, activations quantised per batch: in ONNX Runtime where it is installed
+                (onnx_int8.py), else torch's dynamic quantisation of the Linear layers; vectors at cosine
+                >= 0.999 to float32 for the bundled models (bench/int8_quality.py measures any model folder)
     "float32"   the reference
 
-"auto" picks bfloat16 where the CPU has it, else int8 where torch has a quantised engine and the model folder
-does not opt out, else float32. A model whose int8 vectors fall short of the bar opts out in its klein.json
-with `"extra": {"int8": false}`. KLEIN_PRECISION=float32|bfloat16|int8 overrides "auto" (for benchmarks).
+"auto" picks int8 where ONNX Runtime runs it (faster than bfloat16 even on CPUs with native bf16:
+bench/embed_speed.py), else bfloat16 where the CPU has it, else int8 where torch has a quantised engine, else
+float32; int8 only where the model folder does not opt out (`"extra": {"int8": false}` in klein.json, for a
+model whose int8 vectors fall short of the bar). KLEIN_PRECISION=float32|bfloat16|int8 overrides "auto", and
+KLEIN_INT8_RUNTIME=torch keeps int8 in torch (both for benchmarks).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 _CONCRETE = PRECISIONS[1:]
 PRECISION_ENV = "KLEIN_PRECISION"
+INT8_RUNTIME_ENV = "KLEIN_INT8_RUNTIME"
+INT8_RUNTIMES = ("onnxruntime", "torch")
 
 
 def cpu_has_native_bf16() -> bool:
@@ -56,7 +60,13 @@ def int8_engine_available() -> bool:
 
 
 def choose_precision(
-    requested: str, *, native_bf16: bool, int8_engine: bool, int8_allowed: bool = True, forced: str | None = None
+    requested: str,
+    *,
+    native_bf16: bool,
+    int8_engine: bool,
+    int8_allowed: bool = True,
+    forced: str | None = None,
+    fast_int8: bool = False,
 ) -> str:
     """The precision a model runs at, from what was asked and what the CPU and the model allow.
 
@@ -68,6 +78,8 @@ def choose_precision(
         return requested
     if forced in _CONCRETE:
         return forced
+    if fast_int8 and int8_allowed:
+        return "int8"
     if native_bf16:
         return "bfloat16"
     if int8_engine and int8_allowed:
@@ -85,7 +97,18 @@ def resolve_precision(precision: str, *, int8_allowed: bool = True) -> str:
         int8_engine=int8_engine_available(),
         int8_allowed=int8_allowed,
         forced=os.environ.get(PRECISION_ENV),
+        fast_int8=int8_runtime() == "onnxruntime",
     )
+
+
+def int8_runtime() -> str:
+    """Where int8 runs: "onnxruntime" when it and onnx are installed (unless KLEIN_INT8_RUNTIME=torch), else
+    "torch"."""
+    from klein_model import onnx_int8
+
+    if os.environ.get(INT8_RUNTIME_ENV) == "torch":
+        return "torch"
+    return "onnxruntime" if onnx_int8.available() else "torch"
 
 
 def int8_allowed_by(extra: dict[str, Any]) -> bool:

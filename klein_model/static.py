@@ -35,6 +35,7 @@ class StaticModel:
     one from a table in memory to evaluate it before writing."""
 
     precision = "float32"  # a table lookup and a mean: there is nothing to quantise
+    runtime = "numpy"
     layers = 0
 
     def __init__(self, table: np.ndarray, tokenizer, info: KleinInfo, folder: Path | None = None):

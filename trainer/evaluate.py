@@ -94,16 +94,21 @@ def evaluate(encode: Encoder, data_dir: str | Path, only: set[str] | None = None
 
 def load_encoder(model: str, precision: str = "auto", batch_size: int = 64) -> tuple[Encoder, str]:
     """An encode function for a Klein folder, or for a sentence-transformers teacher (folder or package)."""
+    from klein_model.precision import cpu_has_native_bf16
+
+    # "auto" here is bfloat16 where native, else float32: evaluation measures the model, not the int8 path
+    # the app may pick for speed (bench/int8_quality.py measures that one)
+    if precision == "auto":
+        precision = "bfloat16" if cpu_has_native_bf16() else "float32"
     path = Path(model)
     if (path / "klein.json").exists():
         import klein_model
 
         m = klein_model.load(path, precision=precision)
         return (lambda texts: m.encode(list(texts), batch_size=batch_size)), f"{m.name} ({m.precision})"
-    from klein_model.precision import resolve_precision
     from trainer.teacher import load_teacher
 
-    bf16 = resolve_precision(precision) == "bfloat16"
+    bf16 = precision == "bfloat16"
     teacher = load_teacher(model, max_length=256, bf16=bf16)
     return (
         lambda texts: teacher.encode(list(texts), batch_size=batch_size)

@@ -113,6 +113,7 @@ def cmd_model(args) -> int:
         "layers": model.layers,
         "parameters": model.n_parameters,
         "precision": model.precision,
+        "runtime": model.runtime,
         "fingerprint": model.fingerprint,
         "evaluation": model_evaluation(model.info),
     }

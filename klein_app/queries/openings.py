@@ -19,7 +19,7 @@ from klein_app.queries.grouping import FileGroup
 # bench/real_folder.py, vector and hybrid: 0.25 and 0.5 both beat the best chunk alone on its 42 questions and
 # on its 21 two- or three-word keyword queries (hybrid MRR@10 0.658/0.770 at 0, 0.733/0.794 at 0.25,
 # 0.779/0.778 at 0.5). Code files are the known cost: their opening is often a licence header.
-OPENING_SHARE = 0.5
+OPENING_SHARE = 0.4
 # Openings kept per store between queries (a long-lived service); 256-d float32 is 1 KiB each.
 CACHE_LIMIT = 50_000
 # The IN list of one read stays well below LanceDB's filter limits.

@@ -29,6 +29,15 @@ def test_auto_picks_bf16_then_int8_then_float32(bf16, engine, allowed, expected)
     assert choose_precision("auto", native_bf16=bf16, int8_engine=engine, int8_allowed=allowed) == expected
 
 
+@pytest.mark.parametrize(
+    ("bf16", "allowed", "expected"),
+    [(True, True, "int8"), (False, True, "int8"), (True, False, "bfloat16"), (False, False, "float32")],
+)
+def test_auto_prefers_int8_where_onnxruntime_runs_it(bf16, allowed, expected):
+    chosen = choose_precision("auto", native_bf16=bf16, int8_engine=True, int8_allowed=allowed, fast_int8=True)
+    assert chosen == expected
+
+
 def test_explicit_precision_is_kept_and_env_forces_auto_only():
     for p in ("float32", "bfloat16", "int8"):
         assert choose_precision(p, native_bf16=False, int8_engine=False, forced="float32") == p
