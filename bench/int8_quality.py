@@ -69,6 +69,8 @@ def main() -> int:
     worst = min(v["min"] for v in report["cosine"].values())
     report["holds_bar"] = bool(worst >= 0.99 and report["sts"]["stsb_dev"]["drop"] <= 0.3)
     print(f"int8 holds the bar (cos >= 0.99, STSb dev drop <= 0.3): {report['holds_bar']}")
+    report["int8_runtime"] = int8.runtime
+    print(f"int8 runtime: {int8.runtime} (KLEIN_INT8_RUNTIME=torch measures torch's)")
     print(f"machine: {report['machine']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

@@ -3,6 +3,7 @@
     python bench/real_folder.py                         # the nine-package tree from /usr/share/doc
     python bench/real_folder.py --source DIR --packages a,b,c --work runs/real-folder
     python bench/real_folder.py --only search           # one part: search, dupes, clusters or ann
+    python bench/real_folder.py --data bench/real_folder_dev.json --work runs/real-folder-dev   # the tuning tree
 
 Builds, in --work, a copy of the packages' documentation trees (each package's man pages too, where dpkg lists
 them), plants near-duplicates of real files in it (edited, reformatted, truncated, extended, and converted to
@@ -207,13 +208,14 @@ def plant_copies(tree: Path, planted: list[dict]) -> list[tuple[str, str]]:
 # --- the index -----------------------------------------------------------------------------------------
 
 
-def open_index(work: Path, tree: Path, model: str | None, max_file_mb: float):
+def open_index(work: Path, tree: Path, model: str | None, max_file_mb: float, chunk_tokens: int | None = None):
     from klein_app.context import AppContext
     from klein_app.index.indexer import index_paths
     from klein_app.index.progress import progress_reporter
     from klein_app.settings import Settings, resolve_paths
 
-    settings = Settings(folders=[str(tree.resolve())], model=model, max_file_mb=max_file_mb)
+    chunking = {} if chunk_tokens is None else {"chunk_tokens": chunk_tokens, "overlap_tokens": chunk_tokens // 8}
+    settings = Settings(folders=[str(tree.resolve())], model=model, max_file_mb=max_file_mb, **chunking)
     ctx = AppContext(resolve_paths(str(work / "db")), settings)
     ctx.save_settings()
     t0 = time.perf_counter()
@@ -462,7 +464,9 @@ def bench_ann(ctx, work: Path, queries: list[dict], min_chunks: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path("/usr/share/doc"))
-    parser.add_argument("--packages", default=DEFAULT_PACKAGES, help="comma-separated subfolders of --source")
+    parser.add_argument(
+        "--packages", help="comma-separated subfolders of --source (default: the --data file's, else the nine)"
+    )
     parser.add_argument("--work", type=Path, default=Path("runs/real-folder"), help="tree and index (kept)")
     parser.add_argument("--data", type=Path, default=HERE / "real_folder.json", help="queries, judgments, plants")
     parser.add_argument("--model", help="model folder (default: the bundled model)")
@@ -477,6 +481,7 @@ def main() -> int:
     parser.add_argument("--only", choices=("search", "dupes", "clusters", "ann"), action="append")
     parser.add_argument("--modes", default="hybrid,vector,text")
     parser.add_argument("--ann-chunks", type=int, default=24_000, help="replicate the chunks past this many")
+    parser.add_argument("--chunk-tokens", type=int, help="the app's chunk size (default: its own), overlap 1/8")
     args = parser.parse_args()
 
     from klein_app.index.memory import limit_malloc_arenas
@@ -486,7 +491,7 @@ def main() -> int:
     data = json.loads(args.data.read_text())
     work = args.work.resolve()
     tree = work / "tree"
-    packages = [p for p in args.packages.split(",") if p]
+    packages = [p for p in (args.packages or data.get("packages", DEFAULT_PACKAGES)).split(",") if p]
     print(f"machine: {machine_description()}")
     stamp = tree / ".bench-packages"
     wanted = f"{args.source}:{','.join(packages)}:{not args.no_man}"
@@ -500,7 +505,7 @@ def main() -> int:
     print(
         f"tree: {tree} ({sum(1 for _ in tree.rglob('*') if _.is_file()) - 1} files, {len(planted_pairs)} planted copies)"
     )
-    ctx = open_index(work, tree, args.model, args.max_file_mb)
+    ctx = open_index(work, tree, args.model, args.max_file_mb, args.chunk_tokens)
     print(f"model: {ctx.model.name} ({ctx.model.dim}-d)")
     parts = args.only or ["search", "dupes", "clusters", "ann"]
     if "search" in parts:

@@ -85,7 +85,7 @@ def speed_lines(report: dict, folder: str) -> list[str]:
     up = report.get("speedup_best_precision", {})
     lines += [
         "",
-        f"Speed-up over all-MiniLM-L6-v2, each at its best precision: {up.get('chunks_per_s_128', '–')}× at 128 tokens, "
+        f"Speed-up over all-MiniLM-L6-v2 (the teacher at the best precision sentence-transformers runs it at, float32 or bfloat16; this model at its best): {up.get('chunks_per_s_128', '–')}× at 128 tokens, "
         f"{up.get('chunks_per_s_256', '–')}× at 256 tokens. Measured by `python bench/embed_speed.py --model {folder} "
         f"--data ../shared/data` on {report.get('machine', 'this machine')} "
         f"({max((report.get('windows') or {'': 0}).values())} windows per size), "
@@ -171,7 +171,7 @@ def render_card(info: dict, history: list[dict], speed: dict | None) -> str:
         f"feed-forward {st.get('intermediate')}, max_position_embeddings {st.get('max_position_embeddings')} "
         f"(max_seq_length {info.get('max_seq_length')}), no pooler; mean pooling over all tokens including <s> and </s>. "
         f"Weights stored as {extra.get('weights_dtype', 'float16')} safetensors (min cosine to the float32 model on probe "
-        f"texts: {extra.get('float16_min_cosine', '–')}); computed in bfloat16 where the CPU has native bf16, else int8 (dynamic quantisation of the Linear layers; `bench/int8_quality.py`), else float32.",
+        f"texts: {extra.get('float16_min_cosine', '–')}); computed in int8 in ONNX Runtime (the encoder exported from these weights and quantised per channel; `bench/int8_quality.py`), else in bfloat16 where the CPU has native bf16, else in torch's int8, else float32.",
         "",
         "## Tokenizer",
         "",
