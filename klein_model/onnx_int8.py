@@ -100,14 +100,18 @@ def export_int8(model: Any, out: Path) -> Path:
 
 @contextlib.contextmanager
 def _quiet_root_logger():
-    """The quantiser logs advice ("consider pre-processing") to the root logger; a user cannot act on it."""
+    """The quantiser logs advice ("consider pre-processing") with logging.warning(), which also installs a
+    stderr handler on a root logger that has none: every INFO line of the app would then reach the terminal.
+    The advice is dropped and any handler installed meanwhile removed."""
     root = logging.getLogger()
-    level = root.level
+    level, handlers = root.level, list(root.handlers)
     root.setLevel(logging.ERROR)
     try:
         yield
     finally:
         root.setLevel(level)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
 
 
 def load_session(path: Path, threads: int):

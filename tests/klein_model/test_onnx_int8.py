@@ -1,6 +1,10 @@
 """int8 in ONNX Runtime: the graph exported from the folder's weights, cached by fingerprint, rebuilt when
 damaged, and torch's int8 whenever it cannot be had."""
 
+import logging
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -84,3 +88,17 @@ def test_the_runtime_can_be_kept_in_torch(folder, cache, monkeypatch):
     model = klein_model.load(folder, precision="int8")
     assert model.runtime == "torch"
     assert not (cache / "onnx").exists()
+
+
+def test_exporting_leaves_the_root_logger_as_it_was(folder, cache):
+    # in a fresh interpreter: under pytest the root logger already has handlers, which hides the effect
+    script = (
+        "import logging, sys, klein_model\n"
+        "m = klein_model.load(sys.argv[1], precision='int8')\n"
+        "assert m.runtime == 'onnxruntime', m.runtime\n"
+        "print(len(logging.getLogger().handlers), logging.getLogger().level)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", str(logging.WARNING)]
+    assert "WARNING:root" not in done.stderr
