@@ -78,7 +78,10 @@ class KleinModel:
         if self.precision == "int8" and int8_runtime() == "onnxruntime":
             self._session = _onnx_session(model, fingerprint, threads or torch.get_num_threads())
             self.runtime = "torch" if self._session is None else "onnxruntime"
-        self.model = quantize_int8(model) if self.precision == "int8" and self._session is None else model
+        if self._session is not None:
+            self.model = None  # the session holds its own weights; the float module would only take memory
+        else:
+            self.model = quantize_int8(model) if self.precision == "int8" else model
         self.pad_id = config.pad_token_id
         self._torch = torch
 
