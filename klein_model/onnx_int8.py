@@ -1,8 +1,8 @@
 """The int8 forward pass in ONNX Runtime: the encoder exported once per model, quantised, cached on disk.
 
-On an AVX512-BF16 CPU (bench/embed_speed.py) ONNX Runtime's int8 kernels embed ~1.5x as many 128-token chunks
-per second as torch's dynamic quantisation of the same Linear layers (1.8x at 256 tokens), at the same vectors
-(cosine >= 0.999 to float32), and more than bfloat16 on that CPU. The graph comes from the model's own weights,
+On an AVX512-BF16 CPU (bench/embed_speed.py, two runs) ONNX Runtime's int8 kernels embed 1.0-1.5x as many
+128-token chunks per second as torch's dynamic quantisation of the same Linear layers and 1.7-1.8x at 256 tokens,
+at the same vectors (cosine >= 0.999 to float32), and more than bfloat16 on that CPU (1.1-1.3x). The graph comes from the model's own weights,
 so nothing is downloaded and the folder stays the one source of truth: the cached file is named by the folder's
 fingerprint, this module's export version and the ONNX Runtime version, and is written again when any of them
 changes or when it is damaged.
