@@ -30,7 +30,7 @@ CACHE_ENV = "KLEIN_CACHE_DIR"
 # opset 17 has LayerNormalization as one op; every onnxruntime this project allows reads it
 OPSET = 17
 # part of the cached file's name: bump it when the exported graph or its quantisation changes
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 
 
 def available() -> bool:
@@ -73,13 +73,16 @@ def export_int8(model: Any, out: Path) -> Path:
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         float_path = Path(tmp) / "float.onnx"
         int8_path = Path(tmp) / "int8.onnx"
-        sample = torch.ones(2, 16, dtype=torch.long)
+        # traced on a padded batch, so any branch the model takes on the mask is recorded in its masked form
+        ids = torch.full((2, 16), 5, dtype=torch.long)
+        mask = torch.ones(2, 16, dtype=torch.long)
+        mask[1, 8:] = 0
         axes = {0: "batch", 1: "tokens"}
         with warnings.catch_warnings(), _quiet_root_logger():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
             torch.onnx.export(
                 _mean_pooled(eager),
-                (sample, sample),
+                (ids, mask),
                 str(float_path),
                 input_names=["input_ids", "attention_mask"],
                 output_names=["embedding"],
