@@ -218,9 +218,8 @@ def main() -> int:
         return 2
     native_bf16 = cpu_has_native_bf16()
     # "int8" runs where the app runs it (ONNX Runtime when installed); "int8-torch" is torch's dynamic int8
-    int8s = (["int8"] if int8_engine_available() or int8_runtime() == "onnxruntime" else []) + (
-        ["int8-torch"] if int8_engine_available() and int8_runtime() == "onnxruntime" else []
-    )
+    onnx_int8, torch_int8 = int8_runtime() == "onnxruntime", int8_engine_available()
+    int8s = (["int8"] if onnx_int8 or torch_int8 else []) + (["int8-torch"] if onnx_int8 and torch_int8 else [])
     precisions = ["float32"] + int8s + (["bfloat16"] if native_bf16 else [])
     student = klein_model.load(folder, precision="float32")
     paragraphs = read_paragraphs(args.data, 6000)

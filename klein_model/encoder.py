@@ -73,11 +73,10 @@ class KleinModel:
         if threads:
             torch.set_num_threads(threads)
         # where the forward pass runs: "torch", or "onnxruntime" for int8 where it is installed
-        self.runtime = "torch"
         self._session = None
         if self.precision == "int8" and int8_runtime() == "onnxruntime":
             self._session = _onnx_session(model, fingerprint, threads or torch.get_num_threads())
-            self.runtime = "torch" if self._session is None else "onnxruntime"
+        self.runtime = "torch" if self._session is None else "onnxruntime"
         if self._session is not None:
             self.model = None  # the session holds its own weights; the float module would only take memory
         else:

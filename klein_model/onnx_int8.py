@@ -2,10 +2,10 @@
 
 On an AVX512-BF16 CPU (bench/embed_speed.py, two runs) ONNX Runtime's int8 kernels embed 1.0-1.5x as many
 128-token chunks per second as torch's dynamic quantisation of the same Linear layers and 1.7-1.8x at 256 tokens,
-at the same vectors (cosine >= 0.999 to float32), and more than bfloat16 on that CPU (1.1-1.3x). The graph comes from the model's own weights,
-so nothing is downloaded and the folder stays the one source of truth: the cached file is named by the folder's
-fingerprint, this module's export version and the ONNX Runtime version, and is written again when any of them
-changes or when it is damaged.
+at the same vectors (cosine >= 0.999 to float32), and more than bfloat16 on that CPU (1.1-1.3x). The graph comes
+from the model's own weights, so nothing is downloaded and the folder stays the one source of truth: the cached
+file is named by the folder's fingerprint, this module's export version and the ONNX Runtime version, and is
+written again when any of them changes or when it is damaged.
 
 Everything here is optional: without onnxruntime and onnx installed, or when export fails, `KleinModel`
 falls back to torch's int8 and says so in `model.runtime`.
@@ -49,10 +49,10 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("klein-model"))
 
 
-def cached_path(fingerprint: str, folder: Path | None = None) -> Path:
+def cached_path(fingerprint: str) -> Path:
     import onnxruntime
 
-    return (folder or cache_dir()) / "onnx" / f"{fingerprint}-v{EXPORT_VERSION}-ort{onnxruntime.__version__}-int8.onnx"
+    return cache_dir() / "onnx" / f"{fingerprint}-v{EXPORT_VERSION}-ort{onnxruntime.__version__}-int8.onnx"
 
 
 def export_int8(model: Any, out: Path) -> Path:
@@ -131,10 +131,10 @@ def load_session(path: Path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def session_for(model: Any, fingerprint: str, threads: int, folder: Path | None = None):
+def session_for(model: Any, fingerprint: str, threads: int):
     """The int8 session for this model: from the cache, or exported now (and cached). A cached file that does
     not load is exported again."""
-    path = cached_path(fingerprint, folder)
+    path = cached_path(fingerprint)
     if path.is_file():
         try:
             return load_session(path, threads)
