@@ -176,7 +176,12 @@ class KleinModel:
         if items:
             ids = self.tokenize(items)
             order = np.argsort([-len(x) for x in ids], kind="stable")  # longest first: memory peaks early
-            batches = [order[i : i + batch_size] for i in range(0, len(order), max(1, batch_size))]
+            step = max(1, batch_size)
+            if self._session is not None:
+                from klein_model import onnx_int8
+
+                step = min(step, onnx_int8.RUN_BATCH)
+            batches = [order[i : i + step] for i in range(0, len(order), step)]
             progress = None
             if show_progress:
                 from tqdm.auto import tqdm

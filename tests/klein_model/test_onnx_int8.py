@@ -50,6 +50,19 @@ def test_int8_runs_in_onnxruntime_close_to_float32(folder, cache):
     np.testing.assert_allclose(int8.encode(TEXTS[:1])[0], b[0], atol=2e-3)
 
 
+def test_the_session_runs_small_batches_whatever_batch_size_asks(folder, cache):
+    model = klein_model.load(folder, precision="int8")
+    texts = [f"note {i}: " + "words of a chunk " * (1 + i % 7) for i in range(3 * onnx_int8.RUN_BATCH + 5)]
+    whole = model.encode(texts, batch_size=1)
+    rows = []
+    session = model._session
+    real_run = session.run
+    session.run = lambda names, feeds: rows.append(len(feeds["input_ids"])) or real_run(names, feeds)
+    batched = model.encode(texts, batch_size=256)
+    assert max(rows) == onnx_int8.RUN_BATCH and sum(rows) == len(texts)
+    np.testing.assert_allclose(batched, whole, atol=2e-3)
+
+
 def test_the_export_is_cached_by_fingerprint_and_reused(folder, cache):
     model = klein_model.load(folder, precision="int8")
     files = list((cache / "onnx").iterdir())
