@@ -177,7 +177,7 @@ class KleinModel:
             ids = self.tokenize(items)
             order = np.argsort([-len(x) for x in ids], kind="stable")  # longest first: memory peaks early
             step = max(1, batch_size)
-            if self._session is not None:
+            if self.runtime == "onnxruntime":
                 from klein_model import onnx_int8
 
                 step = min(step, onnx_int8.RUN_BATCH)
